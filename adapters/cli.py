@@ -1,0 +1,141 @@
+"""The `aws-quiz` command line: chat, ask, knowledge check (the composition root)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Sequence
+
+from bot.app import KnowledgeInvalid, build_core, load_checked, open_database
+from bot.config import Settings
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge.loader import coverage
+from bot.lookup import Lookup, LookupResult
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aws-quiz",
+        description="A study bot for the AWS Partner: Accreditation (Technical) course.",
+        epilog="Configuration comes from the environment: AWS_QUIZ_KNOWLEDGE (knowledge folder), "
+               "DATABASE_URL (default: a SQLite file in ./data), AWS_QUIZ_DATA, LOG_LEVEL. "
+               "See README.md.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    chat = sub.add_parser("chat", help="chat with the bot in this terminal (no tokens needed)")
+    chat.add_argument("--user", default=None, help="who you are (default: your login name)")
+
+    ask = sub.add_parser("ask", help="look something up in the knowledge base")
+    ask.add_argument("--json", action="store_true",
+                     help='print {"query", "confident", "matches": [{"id", "title", "score"}]}')
+    ask.add_argument("query", nargs="+", help="the question; '-' reads one query per line from stdin")
+
+    db = sub.add_parser("db", help="manage the database (DATABASE_URL)")
+    dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    dbsub.add_parser("upgrade", help="run the migrations up to the newest schema")
+
+    knowledge = sub.add_parser("knowledge", help="work with the knowledge base")
+    ksub = knowledge.add_subparsers(dest="knowledge_command", metavar="ACTION", required=True)
+    check = ksub.add_parser("check", help="validate every file and report coverage per section")
+    check.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def _result_json(result: LookupResult) -> str:
+    return json.dumps({
+        "query": result.query,
+        "confident": result.confident,
+        "matches": [{"id": m.entry.id, "title": m.entry.title, "score": m.score}
+                    for m in result.matches],
+    }, ensure_ascii=False)
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    kb = load_checked(settings)
+    lookup = Lookup(kb.entries.values())
+    queries: Sequence[str]
+    if args.query == ["-"]:
+        queries = [line.rstrip("\n") for line in sys.stdin]
+    else:
+        queries = [" ".join(args.query)]
+    if args.json:
+        for query in queries:
+            print(_result_json(lookup.search(query)), flush=True)
+        return 0
+    from adapters.console import render
+    from bot.answers import entry_reply
+
+    for query in queries:
+        print(render(entry_reply(kb, lookup.search(query))))
+        print()
+    return 0
+
+
+def _print_check(kb: KnowledgeBase, as_json: bool) -> int:
+    report = coverage(kb)
+    if as_json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return 1 if kb.errors else 0
+    for error in kb.errors:
+        print(f"error: {error}", file=sys.stderr)
+    module = ""
+    for row in report["sections"]:
+        if row["module"] != module:
+            module = row["module"]
+            print(f"{module}")
+        flag = "  <- no entries" if row["entries"] == 0 else ""
+        print(f"  {row['section']:<52} {row['entries']:>3} entries {row['questions']:>3} "
+              f"questions{flag}")
+    print(f"{report['entries']} entries, {report['questions']} questions, "
+          f"{len(report['uncovered'])} sections uncovered, {len(kb.errors)} errors")
+    return 1 if kb.errors or report["uncovered"] else 0
+
+
+async def _chat(settings: Settings, user: str) -> None:
+    from adapters.console import run_console
+
+    kb = load_checked(settings)
+    db = await open_database(settings)
+    try:
+        core = build_core(settings, kb, db=db)
+        await run_console(core.router, user=user)
+    finally:
+        await db.dispose()
+
+
+async def _db_upgrade(settings: Settings) -> None:
+    db = await open_database(settings)
+    print(f"database is up to date: {db.safe_url}")
+    await db.dispose()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        if args.command == "knowledge":
+            return _print_check(load_knowledge(settings.knowledge_dir), args.json)
+        if args.command == "ask":
+            return _cmd_ask(args, settings)
+        if args.command == "chat":
+            asyncio.run(_chat(settings, args.user or getpass.getuser() or "you"))
+            return 0
+        if args.command == "db":
+            asyncio.run(_db_upgrade(settings))
+            return 0
+    except KnowledgeInvalid as exc:
+        for error in exc.kb.errors:
+            print(f"error: {error}", file=sys.stderr)
+        print(f"aws-quiz: {exc}; run `aws-quiz knowledge check`", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

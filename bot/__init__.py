@@ -1,0 +1,1 @@
+"""aws-quiz core: platform-free study bot logic (knowledge, lookup, router)."""

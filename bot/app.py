@@ -1,0 +1,68 @@
+"""Assemble the core once per process: knowledge, lookup index, store and router."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from bot.config import Settings
+from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.lookup import Lookup
+from bot.quiz.exam import ExamFeature
+from bot.quiz.feature import Clock, QuizFeature
+from bot.quiz.progress import ProgressFeature
+from bot.router import Router
+from bot.store.database import Database, utcnow
+from bot.store.quizstore import QuizStore
+
+
+class KnowledgeInvalid(Exception):
+    """The knowledge base has errors; the process should list them and stop."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        super().__init__(f"{len(kb.errors)} problem(s) in the knowledge base")
+        self.kb = kb
+
+
+@dataclass
+class Core:
+    """Everything an adapter needs from the core."""
+
+    settings: Settings
+    kb: KnowledgeBase
+    lookup: Lookup
+    router: Router
+    db: Database | None = None
+
+
+def load_checked(settings: Settings) -> KnowledgeBase:
+    """Load the knowledge base, refusing to run on one with errors."""
+    kb = load_knowledge(settings.knowledge_dir)
+    if kb.errors:
+        raise KnowledgeInvalid(kb)
+    return kb
+
+
+def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database | None = None,
+               rng: random.Random | None = None, clock: Clock = utcnow) -> Core:
+    """The knowledge base, its lookup index and a router with every feature registered.
+
+    Without a database only the stateless commands (help, topics, lookups) exist.
+    """
+    kb = kb if kb is not None else load_checked(settings)
+    lookup = Lookup(kb.entries.values())
+    router = Router(kb, lookup)
+    if db is not None:
+        store = QuizStore(db, clock)
+        quiz = QuizFeature(kb, store, rng=rng, clock=clock)
+        quiz.register(router)
+        ExamFeature(quiz, pass_mark=settings.exam_pass_mark).register(router)
+        ProgressFeature(kb, store, clock).register(router)
+    return Core(settings, kb, lookup, router, db)
+
+
+async def open_database(settings: Settings) -> Database:
+    """Connect to DATABASE_URL (default: a SQLite file under the data folder) and migrate it."""
+    db = Database(settings.effective_database_url)
+    await db.upgrade()
+    return db

@@ -1,0 +1,46 @@
+"""Settings read from the environment (12-factor); secrets are never printed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_KNOWLEDGE = PACKAGE_ROOT / "knowledge"
+
+
+def _split_ids(value: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable, with the defaults a newcomer needs."""
+
+    knowledge_dir: Path = SHIPPED_KNOWLEDGE
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    admins: frozenset[str] = field(default_factory=frozenset)
+    log_level: str = "INFO"
+    log_format: str = "text"
+    exam_pass_mark: int = 70
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'aws-quiz.db').resolve()}"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        return cls(
+            knowledge_dir=Path(env.get("AWS_QUIZ_KNOWLEDGE") or SHIPPED_KNOWLEDGE),
+            data_dir=Path(env.get("AWS_QUIZ_DATA") or "data"),
+            database_url=env.get("DATABASE_URL", ""),
+            admins=_split_ids(env.get("AWS_QUIZ_ADMINS", "")),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            log_format=env.get("LOG_FORMAT", "text"),
+            exam_pass_mark=int(env.get("AWS_QUIZ_PASS_MARK", "70")),
+        )

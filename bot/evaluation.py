@@ -1,0 +1,84 @@
+"""Score lookup quality on a TSV set (kind, query, accepted title fragments) as the issue defines."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.lookup import Lookup
+
+
+@dataclass(frozen=True)
+class Case:
+    """One line of a lookup evaluation set."""
+
+    kind: str
+    query: str
+    accepted: tuple[str, ...]  # empty: the answer must be "no confident match"
+
+
+@dataclass
+class Outcome:
+    """Counts per kind and the cases that failed, for a readable report."""
+
+    total: int = 0
+    top1: int = 0
+    top3: int = 0
+    junk: int = 0
+    junk_rejected: int = 0
+    per_kind: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def top1_rate(self) -> float:
+        return self.top1 / self.total if self.total else 1.0
+
+    @property
+    def top3_rate(self) -> float:
+        return self.top3 / self.total if self.total else 1.0
+
+
+def read_cases(path: Path) -> list[Case]:
+    cases = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split("\t")
+        kind, query = parts[0].strip(), parts[1].strip()
+        accepted = tuple(a for a in (parts[2].split("|") if len(parts) > 2 else []) if a.strip())
+        cases.append(Case(kind, query, accepted))
+    return cases
+
+
+def _accepts(title: str, accepted: tuple[str, ...]) -> bool:
+    return any(fragment.lower() in title.lower() for fragment in accepted)
+
+
+def evaluate(lookup: Lookup, cases: list[Case]) -> Outcome:
+    """Top-1 and top-3 over answerable cases (a top-1 must also be confident); junk rejection."""
+    outcome = Outcome()
+    for case in cases:
+        result = lookup.search(case.query)
+        titles = [m.entry.title for m in result.matches]
+        if not case.accepted:
+            outcome.junk += 1
+            if not result.confident:
+                outcome.junk_rejected += 1
+            else:
+                outcome.failures.append(f"junk accepted: {case.query!r} -> {titles[:1]}")
+            continue
+        outcome.total += 1
+        row = outcome.per_kind[case.kind]
+        row[0] += 1
+        hit1 = result.confident and bool(titles) and _accepts(titles[0], case.accepted)
+        hit3 = any(_accepts(t, case.accepted) for t in titles[:3])
+        outcome.top1 += hit1
+        outcome.top3 += hit3
+        row[1] += hit1
+        row[2] += hit3
+        if not hit1:
+            outcome.failures.append(
+                f"{case.kind}: {case.query!r} -> {titles[:3]} (confident={result.confident}, "
+                f"want {'|'.join(case.accepted)})")
+    return outcome

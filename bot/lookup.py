@@ -1,0 +1,254 @@
+"""Fuzzy knowledge lookup: names, acronyms, misspellings, former names and natural questions.
+
+Two signals rank every entry, and the better one wins:
+
+- *name*: how closely the query (stripped of question words) matches an entry's id, title or an
+  alias, letter by letter (rapidfuzz ratio, with and without spaces), so "gaurdduty",
+  "cloud front" and "nacl" land on their entries.
+- *words*: the share of the query's content words, weighted by rarity (IDF), that the entry
+  contains, counting a word in a name fully, in the summary a little less and in the details
+  less again; misspelt words are mapped to the nearest known word first. This answers
+  paraphrases ("resizable compute capacity") and questions ("which service records API calls").
+
+A result is `confident` only when its score clears a threshold; otherwise the caller says "no
+confident match" and offers the best guesses as suggestions, never as an answer.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+
+from bot.knowledge.schema import Entry
+
+CONFIDENT = 62.0
+CLOSE = 8.0
+NAME_WEIGHT, SUMMARY_WEIGHT, DETAIL_WEIGHT = 1.0, 0.85, 0.7
+
+QUESTION_PREFIXES = (
+    "what is the difference between", "what's the difference between", "difference between",
+    "what is", "what are", "what's", "whats", "what does", "what do", "who is", "tell me about",
+    "explain", "define", "describe", "how does", "how do", "ask", "info on", "about",
+)
+STOPWORDS = frozenset("""
+a an the is are was were be been being am do does did doing have has had of in on at to for from
+by with about as into over under than then so and or but not no nor if which what whats who whom
+whose when where why how this that these those it its it's i me my we our you your they them their
+can could should would will shall may might must there here please tell explain define describe
+use used using uses aws amazon service services one some any all each other vs versus between
+difference differences thing things kind kinds type mean means meaning like
+""".split())
+WORD_RE = re.compile(r"[a-z0-9@]+(?:[.'][a-z0-9]+)*")
+
+
+def stem(word: str) -> str:
+    """A light suffix-stripping stemmer: 'scaling', 'scales', 'scaled' and 'scale' meet."""
+    if len(word) <= 3 or word.isdigit():
+        return word
+    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            if suffix == "s" and word.endswith("ss"):
+                break
+            word = word[: len(word) - len(suffix)] + repl
+            break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens of `text`."""
+    return WORD_RE.findall(text.lower().replace("’", "'"))
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the words that carry meaning (no stopwords), in order, without repeats."""
+    seen: dict[str, None] = {}
+    for word in tokens(text):
+        if word in STOPWORDS:
+            continue
+        seen.setdefault(stem(word), None)
+    return list(seen)
+
+
+def normalise(text: str) -> str:
+    """Lower case, punctuation to spaces, single spaces."""
+    return " ".join(re.sub(r"[^a-z0-9@&]+", " ", text.lower()).split())
+
+
+def strip_question(text: str) -> str:
+    """'what is amazon s3?' -> 'amazon s3'; the core of a query for name matching."""
+    core = normalise(text)
+    changed = True
+    while changed:
+        changed = False
+        for prefix in QUESTION_PREFIXES:
+            if core.startswith(prefix + " "):
+                core = core[len(prefix) + 1:]
+                changed = True
+        for article in ("a ", "an ", "the "):
+            if core.startswith(article):
+                core = core[len(article):]
+                changed = True
+    return core
+
+
+def _name_variants(name: str) -> set[str]:
+    base = normalise(name)
+    variants = {base}
+    no_paren = normalise(re.sub(r"\(.*?\)", " ", name))
+    if no_paren:
+        variants.add(no_paren)
+    for text in list(variants):
+        for prefix in ("amazon ", "aws "):
+            if text.startswith(prefix) and len(text) > len(prefix) + 1:
+                variants.add(text[len(prefix):])
+    return {v for v in variants if v}
+
+
+@dataclass(frozen=True)
+class Match:
+    """One ranked result."""
+
+    entry: Entry
+    score: float
+    via: str = ""  # the name or alias the query matched, when it matched a name
+
+    @property
+    def former_name(self) -> bool:
+        via = normalise(self.via)
+        return any(normalise(f) == via for f in self.entry.former_names)
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    """Matches best first, and whether the best one is good enough to answer with."""
+
+    query: str
+    matches: tuple[Match, ...]
+    confident: bool
+
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+    def close_alternatives(self) -> list[Match]:
+        """Runner-up matches whose score is within reach of the best one."""
+        if not self.matches:
+            return []
+        top = self.matches[0].score
+        return [m for m in self.matches[1:4] if top - m.score <= CLOSE]
+
+
+class Lookup:
+    """An index over knowledge entries, built once, queried many times."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self.entries: list[Entry] = list(entries)
+        self._names: list[str] = []
+        self._compact: list[str] = []
+        self._name_owner: list[int] = []
+        self._name_label: list[str] = []
+        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
+        for index, entry in enumerate(self.entries):
+            labels = [entry.title, entry.id.replace("-", " "), *entry.aliases]
+            for label in labels:
+                for variant in _name_variants(label):
+                    self._names.append(variant)
+                    self._compact.append(variant.replace(" ", ""))
+                    self._name_owner.append(index)
+                    self._name_label.append(label)
+            self._post(index, " ".join(labels), NAME_WEIGHT)
+            self._post(index, entry.summary, SUMMARY_WEIGHT)
+            self._post(index, " ".join(entry.details), DETAIL_WEIGHT)
+        n_docs = max(len(self.entries), 1)
+        self._idf = {
+            term: math.log(1 + n_docs / len(docs)) for term, docs in self._postings.items()
+        }
+        self._max_idf = math.log(1 + n_docs)
+        self._vocab = list(self._postings)
+
+    def _post(self, index: int, text: str, weight: float) -> None:
+        for term in content_stems(text):
+            postings = self._postings[term]
+            if postings.get(index, 0.0) < weight:
+                postings[index] = weight
+
+    def _name_scores(self, core: str) -> dict[int, tuple[float, str]]:
+        scores: dict[int, tuple[float, str]] = {}
+        if not core:
+            return scores
+        compact = core.replace(" ", "")
+        hits = process.extract(core, self._names, scorer=fuzz.ratio, limit=25, score_cutoff=60)
+        hits += process.extract(compact, self._compact, scorer=fuzz.ratio, limit=25,
+                                score_cutoff=60)
+        for _, score, position in hits:
+            name = self._names[position]
+            # Short names only count when (nearly) exact: "ec2" must not match "ecs".
+            if len(name.replace(" ", "")) <= 4 and score < 100:
+                continue
+            if len(compact) <= 4 and score < 100:
+                continue
+            owner = self._name_owner[position]
+            if score > scores.get(owner, (0.0, ""))[0]:
+                scores[owner] = (float(score), self._name_label[position])
+        return scores
+
+    def _resolve_term(self, term: str) -> list[tuple[str, float]]:
+        """Known terms for a query term: itself, or its nearest spelling when unknown."""
+        if term in self._postings:
+            return [(term, 1.0)]
+        if len(term) < 5:
+            return []
+        hit = process.extractOne(term, self._vocab, scorer=fuzz.ratio, score_cutoff=82)
+        if hit is None:
+            return []
+        return [(hit[0], hit[1] / 100.0)]
+
+    def _word_scores(self, query: str) -> dict[int, float]:
+        terms = content_stems(query)
+        if not terms:
+            return {}
+        total = 0.0
+        gained: dict[int, float] = defaultdict(float)
+        for term in terms:
+            resolved = self._resolve_term(term)
+            if not resolved:
+                total += self._max_idf
+                continue
+            known, similarity = resolved[0]
+            idf = self._idf[known]
+            total += idf
+            for index, weight in self._postings[known].items():
+                gained[index] += idf * weight * similarity
+        if total <= 0:
+            return {}
+        return {index: 100.0 * value / total for index, value in gained.items()}
+
+    def search(self, query: str, limit: int = 5) -> LookupResult:
+        """Rank entries for `query`; `confident` says whether the best may be given as the answer."""
+        core = strip_question(query)
+        names = self._name_scores(core)
+        words = self._word_scores(query)
+        ranking: dict[int, tuple[float, float, float, str]] = {}
+        for index in set(names) | set(words):
+            name_score, label = names.get(index, (0.0, ""))
+            word_score = words.get(index, 0.0)
+            # Agreeing signals add a little, so the entry both named and described wins a tie.
+            value = max(word_score, name_score) + min(word_score, name_score) * 0.05
+            ranking[index] = (value, name_score, word_score, label if name_score >= word_score
+                              else "")
+        ranked = sorted(ranking.items(),
+                        key=lambda item: (-item[1][0], -item[1][1], -item[1][2],
+                                          self.entries[item[0]].id))
+        matches = tuple(
+            Match(self.entries[index], round(min(value, 100.0), 1), label)
+            for index, (value, _, _, label) in ranked[:limit]
+        )
+        confident = bool(matches) and matches[0].score >= CONFIDENT
+        return LookupResult(query, matches, confident)

@@ -1,0 +1,175 @@
+"""The `quiz` and `review` commands and the answer buttons shared with practice exams."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.knowledge.schema import KnowledgeBase, Question
+from bot.model import Action, Context, Message, Reply
+from bot.quiz import memory
+from bot.quiz.render import (
+    ANSWER_ACTION,
+    NEXT_ACTION,
+    START_ACTION,
+    feedback_reply,
+    how_many,
+    question_reply,
+)
+from bot.quiz.scope import Scope, resolve_scope
+from bot.quiz.selection import next_question
+from bot.router import Router
+from bot.store.database import utcnow
+from bot.store.quizstore import CardRow, QuizStore, Showing
+
+Clock = Callable[[], datetime]
+ExamHook = Callable[[Context, Showing, Question, bool], Awaitable[list[Reply]]]
+
+
+def end_of_day(now: datetime) -> datetime:
+    """The last moment of `now`'s UTC day: 'due today' means due before this."""
+    return now.replace(hour=23, minute=59, second=59, microsecond=0)
+
+
+def unknown_scope_reply(kb: KnowledgeBase, text: str) -> Reply:
+    from bot.text import escape_md
+
+    topics = ", ".join(f"`{d.id}`" for d in kb.domains)
+    return Reply(f"I don't know the topic \"{escape_md(text)}\". Try one of: {topics}, a module "
+                 "such as `Core technologies`, or a section such as `Amazon EBS`.", private=True)
+
+
+class QuizFeature:
+    """Serves questions, takes answers exactly once and schedules reviews."""
+
+    def __init__(self, kb: KnowledgeBase, store: QuizStore, rng: random.Random | None = None,
+                 clock: Clock = utcnow) -> None:
+        self.kb = kb
+        self.store = store
+        self.rng = rng or random.Random()
+        self.clock = clock
+        self.exam_hook: ExamHook | None = None
+
+    def register(self, router: Router) -> None:
+        router.command("quiz", "quiz [topic]", "one question now, with feedback", self.cmd_quiz)
+        router.command("review", "review", "the questions due for you today", self.cmd_review)
+        router.action(ANSWER_ACTION, self.on_answer)
+        router.action(NEXT_ACTION, self.on_next)
+        router.action(START_ACTION, self.on_start)
+
+    async def cmd_quiz(self, message: Message, args: str) -> list[Reply]:
+        scope = resolve_scope(self.kb, args)
+        if scope is None or not scope.question_ids:
+            return [unknown_scope_reply(self.kb, args)]
+        return await self.serve(message.context, scope, "quiz")
+
+    async def cmd_review(self, message: Message, args: str) -> list[Reply]:
+        return await self.serve(message.context, resolve_scope(self.kb, "") or Scope("", "", ()),
+                                "review")
+
+    async def on_next(self, action: Action) -> list[Reply]:
+        mode, _, key = action.value.partition(":")
+        scope = resolve_scope(self.kb, key) or resolve_scope(self.kb, "")
+        assert scope is not None
+        return await self.serve(action.context, scope, "review" if mode == "review" else "quiz")
+
+    async def on_start(self, action: Action) -> list[Reply]:
+        scope = resolve_scope(self.kb, action.value)
+        if scope is None:
+            return [unknown_scope_reply(self.kb, action.value)]
+        return await self.serve(action.context, scope, "quiz")
+
+    async def serve(self, ctx: Context, scope: Scope, mode: str) -> list[Reply]:
+        """Show the next question of `scope` to the learner (review: only what is due)."""
+        await self.store.touch_user(ctx.tenant, ctx.user, ctx.user_name)
+        now = self.clock()
+        cards = await self.store.cards(ctx.tenant, ctx.user)
+        question_cards = [c for c in cards if c.item_id in self.kb.questions]
+        last = await self.store.last_question(ctx.tenant, ctx.user)
+        if mode == "review":
+            due = sorted((c for c in question_cards if c.due <= end_of_day(now)),
+                         key=lambda c: c.due)
+            choice = next((c.item_id for c in due if c.item_id != last),
+                          due[0].item_id if due else None)
+            if choice is None:
+                return [self._nothing_due(question_cards)]
+            heading = f"Review ({len(due)} due today)"
+        else:
+            answers = await self.store.answers(ctx.tenant, ctx.user)
+            choice = next_question(self.kb, list(scope.question_ids), question_cards, answers,
+                                   last, now, self.rng)
+            if choice is None:
+                return [unknown_scope_reply(self.kb, scope.key)]
+            heading = "Quiz" if not scope.key else f"Quiz · {scope.label}"
+        return [await self.show(ctx, self.kb.questions[choice], mode, heading,
+                                next_scope=scope.key)]
+
+    def _nothing_due(self, cards: list[CardRow]) -> Reply:
+        if not cards:
+            return Reply("Nothing to review yet: questions come back here after you answer "
+                         "them. Start with `quiz`.", private=True)
+        upcoming = min(c.due for c in cards)
+        return Reply(f"Nothing is due today. Your next review is due "
+                     f"{upcoming:%A %d %B %Y} (UTC). Keep going with `quiz`.", private=True)
+
+    async def show(self, ctx: Context, question: Question, mode: str, heading: str,
+                   next_scope: str = "", exam_id: str | None = None,
+                   replace: bool = False) -> Reply:
+        """Record a showing with freshly shuffled options and render it."""
+        order = list(range(len(question.options)))
+        if question.kind != "truefalse":
+            self.rng.shuffle(order)
+        showing = await self.store.show(ctx.tenant, ctx.user, question.id, mode, order,
+                                        exam_id=exam_id, scope=next_scope)
+        return question_reply(self.kb, question, showing, heading, replace=replace)
+
+    async def on_answer(self, action: Action) -> list[Reply]:
+        """A press of an option button: checked, counted once, then feedback or the next step."""
+        ctx = action.context
+        showing_id, _, raw_option = action.value.partition(":")
+        showing = await self.store.get_showing(showing_id) if showing_id else None
+        if showing is None or not raw_option.isdigit():
+            return [Reply("That question has expired. Type `quiz` for a new one.", private=True)]
+        if showing.tenant != ctx.tenant or showing.user_id != ctx.user:
+            return [Reply("That question was for someone else. Type `quiz` for your own.",
+                          private=True)]
+        question = self.kb.questions.get(showing.question_id)
+        option = int(raw_option)
+        if question is None or option not in showing.option_order:
+            return [Reply("That question is no longer in the question bank. Type `quiz` for "
+                          "another.", private=True)]
+        if showing.answered_at is not None:
+            return [already_answered()]
+        chosen: tuple[int, ...] = (option,)
+        if question.kind == "multiple":
+            picked = await self.store.pick(showing.id, option)
+            if picked is None:
+                return [already_answered()]
+            if len(picked) < how_many(question):
+                fresh = await self.store.get_showing(showing.id)
+                assert fresh is not None
+                return [question_reply(self.kb, question, fresh, "Quiz" if showing.mode != "exam"
+                                       else "Exam", replace=True)]
+            chosen = picked
+        correct = set(chosen) == set(question.answer)
+        now = self.clock()
+        existing = await self.store.get_card(showing.tenant, showing.user_id, question.id)
+        rating = memory.rating_for(correct, now - showing.shown_at, timed=showing.mode == "quiz")
+        card, due = memory.review(existing.card if existing else None, rating, now)
+        module = self.kb.module_of(question.section)
+        if not await self.store.record_answer(showing, chosen, correct, module, card, due, now):
+            return [already_answered()]
+        if showing.mode == "exam" and self.exam_hook is not None:
+            return await self.exam_hook(ctx, showing, question, correct)
+        next_label = "Next review" if showing.mode == "review" else "Next question"
+        next_value = f"{showing.mode}:{showing.scope}"
+        reply = feedback_reply(self.kb, question, showing, chosen, correct, next_value,
+                               next_label)
+        return [reply]
+
+
+def already_answered() -> Reply:
+    return Reply("You already answered this question; your first answer is the one that "
+                 "counts.", private=True)
+

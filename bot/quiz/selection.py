@@ -1,0 +1,54 @@
+"""Choose the next question: due reviews first, then unseen questions from the weakest module."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import datetime
+
+from bot.knowledge.schema import KnowledgeBase
+from bot.quiz.memory import retrievability
+from bot.store.quizstore import AnswerRow, CardRow
+
+
+def due_questions(cards: list[CardRow], pool: set[str], now: datetime,
+                  exclude: str | None = None) -> list[str]:
+    """Question ids in `pool` whose cards are due by `now`, most overdue first."""
+    due = [c for c in cards if c.item_id in pool and c.due <= now and c.item_id != exclude]
+    return [c.item_id for c in sorted(due, key=lambda c: c.due)]
+
+
+def module_accuracy(answers: list[AnswerRow]) -> dict[str, float]:
+    """Smoothed accuracy per module ((correct + 1) / (answered + 2)); unseen modules are 0.5."""
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for answer in answers:
+        counts[answer.module][0] += answer.correct
+        counts[answer.module][1] += 1
+    return {module: (c + 1) / (n + 2) for module, (c, n) in counts.items()}
+
+
+def next_question(kb: KnowledgeBase, pool: list[str], cards: list[CardRow],
+                  answers: list[AnswerRow], last: str | None, now: datetime,
+                  rng: random.Random) -> str | None:
+    """The question to ask next from `pool`, never `last` when anything else is possible."""
+    pool_set = set(pool)
+    due = due_questions(cards, pool_set, now, exclude=last)
+    if due:
+        return due[0]
+    seen = {c.item_id for c in cards} | {a.question_id for a in answers}
+    unseen = [q for q in pool if q not in seen and q != last]
+    if unseen:
+        accuracy = module_accuracy(answers)
+        by_module: dict[str, list[str]] = defaultdict(list)
+        for qid in unseen:
+            by_module[kb.module_of(kb.questions[qid].section)].append(qid)
+        weakest = min(by_module, key=lambda m: (accuracy.get(m, 0.5), rng.random()))
+        candidates = by_module[weakest]
+        easiest = min(kb.questions[q].difficulty for q in candidates)
+        return rng.choice([q for q in candidates if kb.questions[q].difficulty == easiest])
+    # Everything seen and nothing due: practise what is most likely forgotten.
+    known = [c for c in cards if c.item_id in pool_set and c.item_id != last]
+    if known:
+        return min(known, key=lambda c: (retrievability(c.card, now), rng.random())).item_id
+    others = [q for q in pool if q != last]
+    return rng.choice(others) if others else (pool[0] if pool else None)

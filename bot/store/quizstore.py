@@ -1,0 +1,306 @@
+"""Quiz state in the database: learners, shown questions, answers, review cards and exams."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.database import Database, as_utc, utcnow
+from bot.store.tables import answers, cards, exams, showings, users
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Showing:
+    """A question as shown to one learner, in one option order."""
+
+    id: str
+    tenant: str
+    user_id: str
+    question_id: str
+    mode: str
+    scope: str
+    option_order: tuple[int, ...]
+    picked: tuple[int, ...]
+    exam_id: str | None
+    shown_at: datetime
+    answered_at: datetime | None
+
+
+@dataclass(frozen=True)
+class CardRow:
+    """A learner's spaced-repetition card for one item."""
+
+    item_id: str
+    module: str
+    card: dict[str, Any]
+    due: datetime
+
+
+@dataclass(frozen=True)
+class Exam:
+    """A practice exam in progress or finished."""
+
+    id: str
+    tenant: str
+    user_id: str
+    scope: str
+    question_ids: tuple[str, ...]
+    position: int
+    status: str
+    started_at: datetime
+    deadline: datetime | None
+    finished_at: datetime | None
+    pass_mark: int
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    """One recorded answer."""
+
+    question_id: str
+    module: str
+    mode: str
+    chosen: tuple[int, ...]
+    correct: bool
+    answered_at: datetime
+
+
+def _showing(row: Any) -> Showing:
+    return Showing(row.id, row.tenant, row.user_id, row.question_id, row.mode, row.scope,
+                   tuple(row.option_order), tuple(row.picked or ()), row.exam_id,
+                   as_utc(row.shown_at) or utcnow(), as_utc(row.answered_at))
+
+
+def _exam(row: Any) -> Exam:
+    return Exam(row.id, row.tenant, row.user_id, row.scope, tuple(row.question_ids), row.position,
+                row.status, as_utc(row.started_at) or utcnow(), as_utc(row.deadline),
+                as_utc(row.finished_at), row.pass_mark)
+
+
+class QuizStore:
+    """Every read and write the quiz, review, exam and progress features need."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    def _insert(self, table: Any) -> Any:
+        return (pg_insert if self.db.dialect == "postgresql" else sqlite_insert)(table)
+
+    async def touch_user(self, tenant: str, user_id: str, name: str) -> None:
+        """Create the learner on first contact; keep the display name fresh."""
+        now = self.clock()
+        stmt = self._insert(users).values(tenant=tenant, user_id=user_id, name=name or user_id,
+                                          created_at=now, last_seen_at=now)
+        set_: dict[str, Any] = {"last_seen_at": now}
+        if name:
+            set_["name"] = name
+        stmt = stmt.on_conflict_do_update(index_elements=["tenant", "user_id"], set_=set_)
+        async with self.db.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    # -- showings ---------------------------------------------------------------------------
+
+    async def show(self, tenant: str, user_id: str, question_id: str, mode: str,
+                   option_order: list[int], exam_id: str | None = None,
+                   scope: str = "") -> Showing:
+        """Record that a question is being shown; its id routes the answer buttons."""
+        showing_id = new_id()
+        now = self.clock()
+        async with self.db.engine.begin() as conn:
+            await conn.execute(update(users).where(users.c.tenant == tenant,
+                                                   users.c.user_id == user_id)
+                               .values(last_question=question_id))
+            await conn.execute(showings.insert().values(
+                id=showing_id, tenant=tenant, user_id=user_id, question_id=question_id, mode=mode,
+                scope=scope, option_order=option_order, picked=[], exam_id=exam_id, shown_at=now,
+                answered_at=None))
+        return Showing(showing_id, tenant, user_id, question_id, mode, scope,
+                       tuple(option_order), (),
+                       exam_id, now, None)
+
+    async def get_showing(self, showing_id: str) -> Showing | None:
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(select(showings).where(showings.c.id == showing_id))).first()
+        return _showing(row) if row else None
+
+    async def last_question(self, tenant: str, user_id: str) -> str | None:
+        """The question most recently shown to this learner (never repeat it next)."""
+        stmt = select(users.c.last_question).where(users.c.tenant == tenant,
+                                                   users.c.user_id == user_id)
+        async with self.db.engine.connect() as conn:
+            return (await conn.execute(stmt)).scalar()
+
+    async def pick(self, showing_id: str, option: int) -> tuple[int, ...] | None:
+        """Add one picked option of a multiple-select question; None once it was answered."""
+        async with self.db.engine.begin() as conn:
+            row = (await conn.execute(
+                select(showings.c.picked, showings.c.answered_at)
+                .where(showings.c.id == showing_id).with_for_update())).first()
+            if row is None or row.answered_at is not None:
+                return None
+            picked = sorted(set(row.picked or ()) | {option})
+            await conn.execute(update(showings).where(showings.c.id == showing_id)
+                               .values(picked=picked))
+        return tuple(picked)
+
+    async def record_answer(self, showing: Showing, chosen: tuple[int, ...], correct: bool,
+                            module: str, card: dict[str, Any] | None, card_due: datetime | None,
+                            when: datetime | None = None) -> bool:
+        """Claim the showing and store the answer and the card in one transaction.
+
+        Returns False (and changes nothing) when the showing was already answered: a double
+        click or a retried delivery counts once.
+        """
+        now = when or self.clock()
+        claim = (update(showings)
+                 .where(showings.c.id == showing.id, showings.c.answered_at.is_(None))
+                 .values(answered_at=now, picked=list(chosen)))
+        elapsed = int((now - showing.shown_at).total_seconds() * 1000)
+        async with self.db.engine.begin() as conn:
+            if (await conn.execute(claim)).rowcount != 1:
+                return False
+            await conn.execute(answers.insert().values(
+                showing_id=showing.id, tenant=showing.tenant, user_id=showing.user_id,
+                question_id=showing.question_id, module=module, mode=showing.mode,
+                chosen=list(chosen), correct=correct, elapsed_ms=max(elapsed, 0),
+                answered_at=now))
+            if card is not None and card_due is not None:
+                await self._save_card(conn, showing.tenant, showing.user_id,
+                                      showing.question_id, module, card, card_due, now)
+        return True
+
+    # -- cards ------------------------------------------------------------------------------
+
+    async def _save_card(self, conn: AsyncConnection, tenant: str, user_id: str, item_id: str,
+                         module: str, card: dict[str, Any], due: datetime,
+                         now: datetime) -> None:
+        stmt = self._insert(cards).values(tenant=tenant, user_id=user_id, item_id=item_id,
+                                          module=module, card=card, due=due, updated_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["tenant", "user_id", "item_id"],
+            set_={"card": card, "due": due, "updated_at": now, "module": module})
+        await conn.execute(stmt)
+
+    async def save_card(self, tenant: str, user_id: str, item_id: str, module: str,
+                        card: dict[str, Any], due: datetime) -> None:
+        async with self.db.engine.begin() as conn:
+            await self._save_card(conn, tenant, user_id, item_id, module, card, due, self.clock())
+
+    async def get_card(self, tenant: str, user_id: str, item_id: str) -> CardRow | None:
+        stmt = select(cards).where(cards.c.tenant == tenant, cards.c.user_id == user_id,
+                                   cards.c.item_id == item_id)
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(stmt)).first()
+        return CardRow(row.item_id, row.module, row.card, as_utc(row.due) or utcnow()) \
+            if row else None
+
+    async def cards(self, tenant: str, user_id: str) -> list[CardRow]:
+        stmt = select(cards).where(cards.c.tenant == tenant, cards.c.user_id == user_id)
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [CardRow(r.item_id, r.module, r.card, as_utc(r.due) or utcnow()) for r in rows]
+
+    # -- answers and progress ---------------------------------------------------------------
+
+    async def answers(self, tenant: str, user_id: str) -> list[AnswerRow]:
+        stmt = (select(answers).where(answers.c.tenant == tenant, answers.c.user_id == user_id)
+                .order_by(answers.c.answered_at))
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [AnswerRow(r.question_id, r.module, r.mode, tuple(r.chosen), bool(r.correct),
+                          as_utc(r.answered_at) or utcnow()) for r in rows]
+
+    async def leaderboard(self, tenant: str, since: datetime | None,
+                          limit: int = 10) -> list[tuple[str, str, int, int]]:
+        """(user_id, name, correct, answered), best first; ties broken by accuracy."""
+        correct = func.sum(case((answers.c.correct, 1), else_=0))
+        answered = func.count(answers.c.id)
+        conditions = [answers.c.tenant == tenant]
+        if since is not None:
+            conditions.append(answers.c.answered_at >= since)
+        stmt = (select(answers.c.user_id, users.c.name, correct.label("correct"),
+                       answered.label("answered"))
+                .select_from(answers.outerjoin(users, and_(users.c.tenant == answers.c.tenant,
+                                                           users.c.user_id == answers.c.user_id)))
+                .where(*conditions)
+                .group_by(answers.c.user_id, users.c.name))
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        ranked = sorted(
+            ((r.user_id, r.name or r.user_id, int(r.correct or 0), int(r.answered)) for r in rows),
+            key=lambda r: (-r[2], -(r[2] / r[3] if r[3] else 0), r[1]))
+        return ranked[:limit]
+
+    # -- exams ------------------------------------------------------------------------------
+
+    async def open_exam(self, tenant: str, user_id: str) -> Exam | None:
+        stmt = (select(exams).where(exams.c.tenant == tenant, exams.c.user_id == user_id,
+                                    exams.c.status == "open")
+                .order_by(exams.c.started_at.desc()).limit(1))
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(stmt)).first()
+        return _exam(row) if row else None
+
+    async def get_exam(self, exam_id: str) -> Exam | None:
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(select(exams).where(exams.c.id == exam_id))).first()
+        return _exam(row) if row else None
+
+    async def start_exam(self, tenant: str, user_id: str, scope: str, question_ids: list[str],
+                         minutes: int | None, pass_mark: int) -> Exam:
+        now = self.clock()
+        exam_id = new_id()
+        deadline = now + timedelta(minutes=minutes) if minutes else None
+        async with self.db.engine.begin() as conn:
+            await conn.execute(exams.insert().values(
+                id=exam_id, tenant=tenant, user_id=user_id, scope=scope,
+                question_ids=question_ids, position=0, status="open", started_at=now,
+                deadline=deadline, finished_at=None, pass_mark=pass_mark))
+        return Exam(exam_id, tenant, user_id, scope, tuple(question_ids), 0, "open", now,
+                    deadline, None, pass_mark)
+
+    async def advance_exam(self, exam: Exam, from_position: int) -> bool:
+        """Move the exam past `from_position` once (a repeated answer does not skip ahead)."""
+        stmt = (update(exams).where(exams.c.id == exam.id, exams.c.position == from_position,
+                                    exams.c.status == "open")
+                .values(position=from_position + 1))
+        async with self.db.engine.begin() as conn:
+            return (await conn.execute(stmt)).rowcount == 1
+
+    async def close_exam(self, exam: Exam, status: str) -> bool:
+        stmt = (update(exams).where(exams.c.id == exam.id, exams.c.status == "open")
+                .values(status=status, finished_at=self.clock()))
+        async with self.db.engine.begin() as conn:
+            return (await conn.execute(stmt)).rowcount == 1
+
+    async def exam_answers(self, exam_id: str) -> dict[str, AnswerRow]:
+        stmt = (select(answers, showings.c.exam_id)
+                .select_from(answers.join(showings, showings.c.id == answers.c.showing_id))
+                .where(showings.c.exam_id == exam_id))
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return {r.question_id: AnswerRow(r.question_id, r.module, r.mode, tuple(r.chosen),
+                                         bool(r.correct), as_utc(r.answered_at) or utcnow())
+                for r in rows}
+
+    async def exam_showing(self, exam_id: str, question_id: str) -> Showing | None:
+        stmt = (select(showings).where(showings.c.exam_id == exam_id,
+                                       showings.c.question_id == question_id)
+                .order_by(showings.c.shown_at.desc()).limit(1))
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(stmt)).first()
+        return _showing(row) if row else None
+

@@ -1,0 +1,106 @@
+"""The database schema as SQLAlchemy Core tables (migrations in bot/store/migrations)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+
+metadata = MetaData()
+
+users = Table(
+    "users", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("user_id", String(128), primary_key=True),
+    Column("name", String(200), nullable=False, default=""),
+    Column("last_question", String(128), nullable=True),  # never ask it twice in a row
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per question shown to a learner; answering claims the row exactly once.
+showings = Table(
+    "showings", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("question_id", String(128), nullable=False),
+    Column("mode", String(16), nullable=False),  # quiz | review | exam
+    Column("scope", String(100), nullable=False, default=""),  # what "Next question" continues
+    Column("option_order", JSON, nullable=False),  # shuffled option indexes as shown
+    Column("picked", JSON, nullable=False),  # original option indexes picked so far
+    Column("exam_id", String(32), nullable=True, index=True),
+    Column("shown_at", DateTime(timezone=True), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=True),
+)
+
+answers = Table(
+    "answers", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("showing_id", String(32), nullable=False, unique=True),
+    Column("tenant", String(64), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("question_id", String(128), nullable=False),
+    Column("module", String(100), nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("chosen", JSON, nullable=False),  # original option indexes chosen
+    Column("correct", Boolean, nullable=False),
+    Column("elapsed_ms", Integer, nullable=True),
+    Column("answered_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+cards = Table(
+    "cards", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("user_id", String(128), primary_key=True),
+    Column("item_id", String(160), primary_key=True),  # question id, or "scenario:<id>"
+    Column("module", String(100), nullable=False),
+    Column("card", JSON, nullable=False),  # fsrs.Card.to_dict()
+    Column("due", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+exams = Table(
+    "exams", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("scope", String(100), nullable=False, default=""),
+    Column("question_ids", JSON, nullable=False),
+    Column("position", Integer, nullable=False, default=0),
+    Column("status", String(16), nullable=False),  # open | finished | abandoned
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("deadline", DateTime(timezone=True), nullable=True),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("pass_mark", Integer, nullable=False),
+)
+
+# Role-play sessions (one open per learner) and their transcript and grading state.
+roleplays = Table(
+    "roleplays", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("scenario_id", String(128), nullable=False),
+    Column("topic", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # open | finished | expired | abandoned
+    Column("state", JSON, nullable=False),
+    Column("score", Integer, nullable=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, default=0),
+)
+
+# Inbound deliveries already handled (Slack event ids, message ts, Teams activity ids).
+processed_events = Table(
+    "processed_events", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("seen_at", DateTime(timezone=True), nullable=False, index=True),
+)

@@ -1,0 +1,78 @@
+"""Shared fixtures: the shipped knowledge base (loaded once) and a core built on it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.app import Core, build_core
+from bot.config import Settings
+from bot.knowledge import KnowledgeBase, load_knowledge
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_knowledge(KNOWLEDGE)
+
+
+@pytest.fixture()
+def core(kb: KnowledgeBase, tmp_path: Path) -> Core:
+    settings = Settings(knowledge_dir=KNOWLEDGE, data_dir=tmp_path)
+    return build_core(settings, kb)
+
+
+def run_cli(*args: str, stdin: str = "", env: dict[str, str] | None = None,
+            cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """Run `aws-quiz` as a user would, in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "adapters.cli", *args], input=stdin, capture_output=True,
+        text=True, env=full_env, cwd=cwd or ROOT, timeout=timeout,
+    )
+
+
+# -- databases: every store test runs on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set --
+
+def _database_params() -> list[object]:
+    params: list[object] = [pytest.param("sqlite", id="sqlite")]
+    if os.environ.get("TEST_DATABASE_URL"):
+        params.append(pytest.param("postgresql", id="postgresql"))
+    return params
+
+
+async def _reset_postgres(url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=_database_params())
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'data' / 'aws-quiz.db'}"
+    url = os.environ["TEST_DATABASE_URL"]
+    await _reset_postgres(url)
+    return url
+
+
+@pytest.fixture()
+async def db(database_url: str):  # type: ignore[no-untyped-def]
+    from bot.store.database import Database
+
+    database = Database(database_url)
+    await database.upgrade()
+    yield database
+    await database.dispose()
