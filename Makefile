@@ -29,6 +29,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/lookup_bench.py
+	$(BIN)/python bench/lookup_quality.py
+	$(BIN)/python bench/quiz_bench.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

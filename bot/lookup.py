@@ -26,7 +26,7 @@ from rapidfuzz import fuzz, process
 
 from bot.knowledge.schema import Entry
 
-CONFIDENT = 62.0
+CONFIDENT = 50.0
 CLOSE = 8.0
 NAME_WEIGHT, SUMMARY_WEIGHT, DETAIL_WEIGHT = 1.0, 0.85, 0.7
 
@@ -50,7 +50,8 @@ def stem(word: str) -> str:
     """A light suffix-stripping stemmer: 'scaling', 'scales', 'scaled' and 'scale' meet."""
     if len(word) <= 3 or word.isdigit():
         return word
-    for suffix, repl in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
+    for suffix, repl in (("tions", "t"), ("tion", "t"), ("ies", "y"), ("ing", ""), ("ed", ""),
+                         ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             if suffix == "s" and word.endswith("ss"):
                 break

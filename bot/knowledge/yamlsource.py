@@ -18,7 +18,10 @@ class LineDict(dict[str, Any]):
         return self.key_lines.get(key, self.line)
 
 
-class _LineLoader(yaml.SafeLoader):
+_SafeBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available
+
+
+class _LineLoader(_SafeBase):  # type: ignore[misc, valid-type]
     """yaml.SafeLoader (no arbitrary objects) whose mappings are LineDicts."""
 
 

@@ -1,0 +1,67 @@
+"""Time `aws-quiz ask --json -` over 150 queries: start-up, total, per-query p50/p99."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+
+
+def queries(n: int = 150) -> list[str]:
+    lines = []
+    for path in sorted(DATA.glob("lookup_*.tsv")):
+        for line in path.read_text().splitlines():
+            if line and not line.startswith("#"):
+                lines.append(line.split("\t")[1])
+    return [lines[i % len(lines)] for i in range(n)]
+
+
+def in_process(qs: list[str]) -> tuple[float, list[float]]:
+    started = time.perf_counter()
+    from bot.app import load_checked
+    from bot.config import Settings
+    from bot.lookup import Lookup
+
+    lookup = Lookup(load_checked(Settings.from_env()).entries.values())
+    startup = time.perf_counter() - started
+    times = []
+    for query in qs:
+        t0 = time.perf_counter()
+        lookup.search(query)
+        times.append((time.perf_counter() - t0) * 1000)
+    return startup, times
+
+
+def whole_command(qs: list[str]) -> float:
+    t0 = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "adapters.cli", "ask", "--json", "-"],
+                            input="\n".join(qs) + "\n", capture_output=True, text=True, cwd=ROOT,
+                            check=True)
+    elapsed = time.perf_counter() - t0
+    assert len([json.loads(x) for x in result.stdout.splitlines()]) == len(qs)
+    return elapsed
+
+
+def main() -> None:
+    qs = queries()
+    total = whole_command(qs)
+    startup, times = in_process(qs)
+    times.sort()
+    p50 = statistics.median(times)
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))]
+    print(f"{'measure':<44}{'value':>12}{'target':>12}")
+    print(f"{'aws-quiz ask --json - (150 queries), total':<44}{total:>11.2f}s{'< 5 s':>12}")
+    print(f"{'start-up (load + validate + index)':<44}{startup:>11.2f}s{'':>12}")
+    print(f"{'per query p50':<44}{p50:>10.2f}ms{'':>12}")
+    print(f"{'per query p99':<44}{p99:>10.2f}ms{'< 5 ms':>12}")
+    print(f"{'per query max':<44}{times[-1]:>10.2f}ms{'':>12}")
+
+
+if __name__ == "__main__":
+    main()
