@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.conftest import run_cli
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.knowledge import load_knowledge
+from tests.conftest import ROOT, run_cli
 
 
 def test_piped_console_session_answers_lookups_and_choices() -> None:
@@ -36,3 +43,65 @@ def test_console_ends_cleanly_at_end_of_input() -> None:
     assert result.returncode == 0
     assert "Traceback" not in result.stderr
     assert "Course topics" in result.stdout
+
+
+class ConsoleProcess:
+    """`aws-quiz chat` in a subprocess, driven one line at a time like a person at a terminal."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "adapters.cli", "chat", "--user", "alice"],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
+            env={**os.environ, **env})
+
+    def say(self, line: str) -> str:
+        """Send a line; return the reply block (up to the blank line that ends it)."""
+        assert self.proc.stdin and self.proc.stdout
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        lines: list[str] = []
+        while True:
+            out = self.proc.stdout.readline()
+            assert out, "console ended unexpectedly"
+            if out == "\n" and lines:
+                return "".join(lines)
+            lines.append(out)
+
+    def close(self) -> int:
+        assert self.proc.stdin
+        self.proc.stdin.close()
+        return self.proc.wait(timeout=30)
+
+
+def correct_number(block: str, want_correct: bool) -> str:
+    """The choice number a learner who knows (or not) the answer would type."""
+    kb = load_knowledge(ROOT / "knowledge")
+    prompt = block.splitlines()[1]
+    question = next(q for q in kb.questions.values() if q.prompt == prompt)
+    letters = dict(re.findall(r"^([A-H])\) (.+)$", block, flags=re.M))
+    for letter, text in letters.items():
+        index = [o.text for o in question.options].index(text)
+        if (index in question.answer) == want_correct:
+            return str("ABCDEFGH".index(letter) + 1)
+    raise AssertionError(block)
+
+
+def test_scripted_quiz_moves_stats_and_a_new_process_sees_them(tmp_path: Path) -> None:
+    env = {"AWS_QUIZ_DATA": str(tmp_path)}
+    console = ConsoleProcess(env)
+    assert "Answered: 0" in console.say("stats")
+    outcomes = []
+    for want in (True, False):
+        block = console.say("quiz Amazon S3")
+        while "Pick " in block and "one button at a time" in block:  # choose-two: skip ahead
+            block = console.say("quiz Amazon S3")
+        feedback = console.say(correct_number(block, want))
+        outcomes.append(feedback.splitlines()[0])
+    assert outcomes == ["✅ Correct!", "❌ Not quite."]
+    stats = console.say("stats")
+    assert "Answered: 2 · correct: 1 · accuracy: 50 %" in stats
+    assert console.close() == 0
+
+    again = ConsoleProcess(env)
+    assert again.say("stats") == stats, "a new process on the same database shows the same stats"
+    assert again.close() == 0

@@ -35,7 +35,7 @@ def review(card: dict[str, Any] | None, rating: Rating, when: datetime) -> tuple
     """The card after a review at `when`, and when it is next due."""
     current = Card.from_dict(card) if card else Card(due=when)  # type: ignore[arg-type]
     updated, _log = _scheduler.review_card(current, rating, review_datetime=when)
-    return updated.to_dict(), updated.due
+    return dict(updated.to_dict()), updated.due
 
 
 def retrievability(card: dict[str, Any], when: datetime) -> float:

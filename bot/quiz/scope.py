@@ -23,6 +23,14 @@ def _questions(kb: KnowledgeBase, keep: Callable[[Question], bool]) -> tuple[str
     return tuple(q.id for q in kb.questions.values() if keep(q))
 
 
+def _in_domain(domain_id: str) -> Callable[[Question], bool]:
+    return lambda question: question.domain == domain_id
+
+
+def _in_sections(names: set[str]) -> Callable[[Question], bool]:
+    return lambda question: question.section in names
+
+
 def resolve_scope(kb: KnowledgeBase, text: str) -> Scope | None:
     """'' -> the whole course; a domain id or title, a module or a section name (typos ok)."""
     text = text.strip()
@@ -30,17 +38,15 @@ def resolve_scope(kb: KnowledgeBase, text: str) -> Scope | None:
         return Scope("", "the whole course", tuple(kb.questions))
     labels: dict[str, Scope] = {}
     for domain in kb.domains:
-        scope = Scope(domain.id, domain.title,
-                      _questions(kb, lambda q, d=domain.id: q.domain == d))
+        scope = Scope(domain.id, domain.title, _questions(kb, _in_domain(domain.id)))
         labels[domain.id.replace("-", " ")] = scope
         labels[domain.title.lower()] = scope
     for module in dict.fromkeys(s.module for s in kb.sections):
         sections = {s.name for s in kb.sections if s.module == module}
-        labels[module.lower()] = Scope(module, module,
-                                       _questions(kb, lambda q, ss=sections: q.section in ss))
+        labels[module.lower()] = Scope(module, module, _questions(kb, _in_sections(sections)))
     for section in kb.sections:
         labels.setdefault(section.name.lower(), Scope(
-            section.name, section.name, _questions(kb, lambda q, n=section.name: q.section == n)))
+            section.name, section.name, _questions(kb, _in_sections({section.name}))))
     wanted = " ".join(text.lower().replace("-", " ").split())
     if wanted in labels:
         return labels[wanted]

@@ -1,7 +1,7 @@
 """Initial schema: users, showings, answers, cards, exams, role-plays, processed events.
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 02:19:33.628615
 """
 
