@@ -102,7 +102,7 @@ async def _chat(settings: Settings, user: str) -> None:
     db = await open_database(settings)
     try:
         core = build_core(settings, kb, db=db)
-        await run_console(core.router, user=user)
+        await run_console(core, user=user)
     finally:
         await db.dispose()
 

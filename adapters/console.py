@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import TextIO
 
-from bot.model import Action, Choice, Context, Message, Reply
-from bot.router import Router
+from bot.app import Core
+from bot.model import Action, Choice, Context, ConversationRef, Message, Reply
 
 CONSOLE_HELP = """Console commands:
+  /tick             run one daily-question scheduler pass now (posts show up here)
   /as NAME          talk as another user (progress is per user)
   /dm               talk in a direct message (role-play happens here)
   /channel NAME     talk in a channel
@@ -41,11 +42,33 @@ def render(reply: Reply) -> str:
     return "\n".join(lines)
 
 
+class ConsoleOutbound:
+    """The console's outbound port: scheduled posts are printed, with numbered buttons."""
+
+    platform = "console"
+
+    def __init__(self, chat: ConsoleChat) -> None:
+        self.chat = chat
+        self.sent = 0
+
+    async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None) -> str:
+        self.sent += 1
+        where = f"#{ref.channel}" + (f" (thread of message {thread})" if thread else "")
+        self.chat._print(f"[{where}, message {self.sent}]")
+        self.chat.show([reply])
+        return str(self.sent)
+
+    async def update(self, ref: ConversationRef, message_id: str, reply: Reply) -> None:
+        self.chat._print(f"[#{ref.channel}, message {message_id} updated]")
+        self.chat.show([reply])
+
+
 class ConsoleChat:
     """One terminal conversation: who is talking, where, and the choices on offer."""
 
-    def __init__(self, router: Router, user: str = "you", out: TextIO = sys.stdout) -> None:
-        self.router = router
+    def __init__(self, core: Core, user: str = "you", out: TextIO = sys.stdout) -> None:
+        self.core = core
+        self.router = core.router
         self.out = out
         self.context = Context(platform="console", tenant="local", user=user, user_name=user,
                                channel="console", direct=True, is_admin=True)
@@ -73,7 +96,6 @@ class ConsoleChat:
             return False
         if word == "as" and arg:
             self.context = replace(self.context, user=arg, user_name=arg)
-            self.choices = []
             self._print(f"(you are now {arg})\n")
         elif word == "dm":
             self.context = replace(self.context, channel=f"dm-{self.context.user}", direct=True)
@@ -85,6 +107,8 @@ class ConsoleChat:
         elif word == "admin":
             self.context = replace(self.context, is_admin=not self.context.is_admin)
             self._print(f"(admin: {'on' if self.context.is_admin else 'off'})\n")
+        elif word == "tick":
+            return True  # handled asynchronously in line()
         elif word == "whoami":
             where = "a direct message" if self.context.direct else f"#{self.context.channel}"
             admin = ", admin" if self.context.is_admin else ""
@@ -98,8 +122,19 @@ class ConsoleChat:
         text = text.strip()
         if not text:
             return True
+        if text == "/tick":
+            if self.core.daily is None:
+                self._print("(no database: the daily question is off)\n")
+            else:
+                counts = await self.core.daily.run_due()
+                self._print(f"(scheduler pass: {counts['posted']} posted, "
+                            f"{counts['revealed']} revealed)\n")
+            return True
         if text.startswith("/"):
             return self.steer(text)
+        if not self.context.direct:
+            await self.core.remember(ConversationRef("console", self.context.tenant,
+                                                     self.context.channel))
         if text.isdigit() and self.choices:
             number = int(text)
             if 1 <= number <= len(self.choices):
@@ -124,10 +159,11 @@ def _lines(stream: TextIO, interactive: bool) -> Iterator[str]:
             return
 
 
-async def run_console(router: Router, user: str, stream: TextIO = sys.stdin) -> None:
+async def run_console(core: Core, user: str, stream: TextIO = sys.stdin) -> None:
     """Run a console chat until /quit or end of input."""
     interactive = stream.isatty()
-    chat = ConsoleChat(router, user=user)
+    chat = ConsoleChat(core, user=user)
+    core.outbounds.add(ConsoleOutbound(chat))
     if interactive:
         chat._print("aws-quiz console. Type `help` for commands, /help for console controls, "
                     "/quit to leave.\n")

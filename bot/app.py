@@ -6,14 +6,19 @@ import random
 from dataclasses import dataclass
 
 from bot.config import Settings
+from bot.daily.feature import DailyFeature
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.lookup import Lookup
+from bot.model import ConversationRef
+from bot.ports import Outbounds
 from bot.quiz.exam import ExamFeature
 from bot.quiz.feature import Clock, QuizFeature
 from bot.quiz.progress import ProgressFeature
 from bot.router import Router
+from bot.store.dailystore import DailyStore
 from bot.store.database import Database, utcnow
 from bot.store.quizstore import QuizStore
+from bot.store.refstore import RefStore
 
 
 class KnowledgeInvalid(Exception):
@@ -32,7 +37,15 @@ class Core:
     kb: KnowledgeBase
     lookup: Lookup
     router: Router
+    outbounds: Outbounds
     db: Database | None = None
+    refs: RefStore | None = None
+    daily: DailyFeature | None = None
+
+    async def remember(self, ref: ConversationRef) -> None:
+        """Save where a conversation can be reached later (called on every inbound message)."""
+        if self.refs is not None:
+            await self.refs.save(ref)
 
 
 def load_checked(settings: Settings) -> KnowledgeBase:
@@ -52,13 +65,18 @@ def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database
     kb = kb if kb is not None else load_checked(settings)
     lookup = Lookup(kb.entries.values())
     router = Router(kb, lookup)
+    core = Core(settings, kb, lookup, router, Outbounds(), db)
     if db is not None:
         store = QuizStore(db, clock)
         quiz = QuizFeature(kb, store, rng=rng, clock=clock)
         quiz.register(router)
         ExamFeature(quiz, pass_mark=settings.exam_pass_mark).register(router)
         ProgressFeature(kb, store, clock).register(router)
-    return Core(settings, kb, lookup, router, db)
+        core.refs = RefStore(db)
+        core.daily = DailyFeature(kb, DailyStore(db, clock), store, core.refs, core.outbounds,
+                                  admins=settings.admins, rng=rng, clock=clock)
+        core.daily.register(router)
+    return core
 
 
 async def open_database(settings: Settings) -> Database:

@@ -213,7 +213,7 @@ class Lookup:
 
     def _word_scores(self, query: str) -> dict[int, float]:
         terms = content_stems(query)
-        if not terms:
+        if not terms or all(term.isdigit() for term in terms):
             return {}
         total = 0.0
         gained: dict[int, float] = defaultdict(float)

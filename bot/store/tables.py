@@ -11,6 +11,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -103,4 +104,57 @@ processed_events = Table(
     "processed_events", metadata,
     Column("key", String(200), primary_key=True),
     Column("seen_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Where to reach a conversation later (our ConversationRef): saved on every inbound message.
+conversation_refs = Table(
+    "conversation_refs", metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("tenant", String(64), primary_key=True),
+    Column("channel", String(200), primary_key=True),
+    Column("reference", JSON, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+daily_subscriptions = Table(
+    "daily_subscriptions", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("tenant", String(64), nullable=False),
+    Column("channel", String(200), nullable=False),
+    Column("post_time", String(5), nullable=False),  # HH:MM local
+    Column("timezone", String(64), nullable=False),
+    Column("days", String(16), nullable=False),  # weekdays | daily
+    Column("reveal_minutes", Integer, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("platform", "tenant", "channel", name="uq_daily_channel"),
+)
+
+# One post per subscription and local day: the unique key is the claim that makes it exactly once.
+daily_posts = Table(
+    "daily_posts", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("subscription_id", String(32), nullable=False),
+    Column("local_date", String(10), nullable=False),  # YYYY-MM-DD in the channel's timezone
+    Column("question_id", String(128), nullable=False),
+    Column("module", String(100), nullable=False),
+    Column("option_order", JSON, nullable=False),
+    Column("message_id", String(200), nullable=True),
+    Column("claimed_at", DateTime(timezone=True), nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=True),
+    Column("reveal_at", DateTime(timezone=True), nullable=True),
+    Column("revealed_at", DateTime(timezone=True), nullable=True),
+    UniqueConstraint("subscription_id", "local_date", name="uq_daily_post_day"),
+)
+
+daily_answers = Table(
+    "daily_answers", metadata,
+    Column("post_id", String(32), primary_key=True),
+    Column("user_id", String(128), primary_key=True),
+    Column("user_name", String(200), nullable=False),
+    Column("chosen", Integer, nullable=False),
+    Column("correct", Boolean, nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=False),
 )

@@ -1,0 +1,1 @@
+"""The daily channel question: subscriptions, the scheduler pass, answers and reveals."""

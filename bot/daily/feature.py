@@ -1,0 +1,403 @@
+"""The daily channel question: `daily on|off|status`, private answers, a reveal in the thread.
+
+A channel admin subscribes a channel (`daily on 09:00 Europe/Berlin weekdays reveal 4h`). Each
+scheduler pass (every replica runs one; `aws-quiz daily run-due` runs one for an external cron)
+posts today's question where its local time has come, claiming the (subscription, local date)
+row first so that exactly one post happens per channel per day; after downtime it catches up the
+same day and never posts for a past day. Answers are private and count once per person; the
+public message only shows how many have answered. At the reveal time the bot answers in the
+thread with the correct option, the explanation, the share correct and the first correct
+answerers, plus the week's channel leaderboard on Fridays.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.knowledge.schema import KnowledgeBase, Question
+from bot.model import Action, Choice, Message, Reply
+from bot.ports import Outbounds
+from bot.quiz import memory
+from bot.router import Router
+from bot.store.dailystore import DailyAnswer, DailyStore, Post, Subscription
+from bot.store.database import utcnow
+from bot.store.quizstore import QuizStore
+from bot.store.refstore import RefStore
+from bot.text import escape_md
+
+log = logging.getLogger(__name__)
+
+ANSWER_ACTION = "daily.answer"
+LETTERS = "ABCDEFGH"
+NO_REPEAT_DAYS = 60
+DEFAULT_TIME = "09:00"
+DEFAULT_TZ = "UTC"
+DEFAULT_REVEAL_MINUTES = 240
+TIME_RE = re.compile(r"^([01]?\d|2[0-3])[:.h]([0-5]\d)$")
+DURATION_RE = re.compile(r"^(\d{1,3})\s*(m|min|h|hours?)$")
+
+
+@dataclass(frozen=True)
+class DailySettings:
+    """What `daily on ...` asked for."""
+
+    post_time: str
+    timezone: str
+    days: str
+    reveal_minutes: int
+
+
+class DailyArgsError(ValueError):
+    """`daily on` arguments that cannot be understood; the message says why."""
+
+
+def parse_daily_on(words: list[str]) -> DailySettings:
+    """`[HH:MM] [Area/City] [weekdays|daily] [reveal 2h]`, in any order."""
+    post_time, tz, days, reveal = DEFAULT_TIME, DEFAULT_TZ, "weekdays", DEFAULT_REVEAL_MINUTES
+    index = 0
+    while index < len(words):
+        word = words[index]
+        lower = word.lower()
+        if (match := TIME_RE.match(lower)) is not None:
+            post_time = f"{int(match.group(1)):02d}:{match.group(2)}"
+        elif lower in ("weekdays", "daily", "everyday", "every-day"):
+            days = "weekdays" if lower == "weekdays" else "daily"
+        elif lower == "reveal" and index + 1 < len(words):
+            index += 1
+            match = DURATION_RE.match(words[index].lower())
+            if match is None:
+                raise DailyArgsError(f"I can't read the reveal delay \"{escape_md(words[index])}\"; "
+                                     "use minutes or hours, e.g. `reveal 90m` or `reveal 4h`.")
+            amount = int(match.group(1))
+            reveal = amount * 60 if match.group(2).startswith("h") else amount
+            if not 10 <= reveal <= 23 * 60:
+                raise DailyArgsError("The reveal delay must be between 10 minutes and 23 hours.")
+        elif "/" in word or lower == "utc":
+            try:
+                ZoneInfo(word if lower != "utc" else "UTC")
+            except (ZoneInfoNotFoundError, ValueError):
+                raise DailyArgsError(f"\"{escape_md(word)}\" is not a time zone I know; use an "
+                                     "IANA name such as `Europe/Berlin` or `America/New_York`."
+                                     ) from None
+            tz = word if lower != "utc" else "UTC"
+        else:
+            raise DailyArgsError(f"I don't understand \"{escape_md(word)}\". Usage: `daily on "
+                                 "[HH:MM] [Area/City] [weekdays|daily] [reveal 4h]`.")
+        index += 1
+    return DailySettings(post_time, tz, days, reveal)
+
+
+def next_post_time(sub: Subscription, now: datetime) -> datetime:
+    """When the next question will be posted (local time), given the days setting."""
+    zone = ZoneInfo(sub.timezone)
+    local = now.astimezone(zone)
+    hour, minute = (int(p) for p in sub.post_time.split(":"))
+    day = local.date()
+    for _ in range(8):
+        candidate = datetime.combine(day, time(hour, minute), tzinfo=zone)
+        if candidate > local and (sub.days == "daily" or candidate.weekday() < 5):
+            return candidate
+        day += timedelta(days=1)
+    return candidate
+
+
+def _week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+class DailyFeature:
+    """Commands, the answer button and the scheduler pass of the daily channel question."""
+
+    def __init__(self, kb: KnowledgeBase, store: DailyStore, quiz_store: QuizStore,
+                 refs: RefStore, outbounds: Outbounds, admins: frozenset[str] = frozenset(),
+                 rng: random.Random | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+        self.kb = kb
+        self.store = store
+        self.quiz_store = quiz_store
+        self.refs = refs
+        self.outbounds = outbounds
+        self.admins = admins
+        self.rng = rng or random.Random()
+        self.clock = clock
+
+    def register(self, router: Router) -> None:
+        router.command("daily", "daily on [HH:MM] [Area/City] [weekdays|daily] | daily off | "
+                       "daily status", "a channel's daily question (admins switch it on)",
+                       self.cmd_daily)
+        router.action(ANSWER_ACTION, self.on_answer)
+
+    # -- commands ---------------------------------------------------------------------------
+
+    async def cmd_daily(self, message: Message, args: str) -> list[Reply]:
+        ctx = message.context
+        words = args.split()
+        verb = words[0].lower() if words else "status"
+        if ctx.direct:
+            return [Reply("The daily question lives in a channel: run `daily on` (admins) or "
+                          "`daily status` there.", private=True)]
+        if verb == "status":
+            return [await self._status(ctx.platform, ctx.tenant, ctx.channel)]
+        if verb not in ("on", "off"):
+            return [Reply("Usage: `daily on [HH:MM] [Area/City] [weekdays|daily] [reveal 4h]`, "
+                          "`daily off`, `daily status`.", private=True)]
+        if not (ctx.is_admin or ctx.user in self.admins):
+            return [Reply("Sorry, only workspace admins and owners (or people listed in "
+                          "AWS_QUIZ_ADMINS) can switch the daily question on or off. "
+                          "`daily status` works for everyone.", private=True)]
+        if verb == "off":
+            changed = await self.store.unsubscribe(ctx.platform, ctx.tenant, ctx.channel)
+            text = ("The daily question is off for this channel." if changed
+                    else "The daily question was not on for this channel.")
+            return [Reply(text)]
+        try:
+            wanted = parse_daily_on(words[1:])
+        except DailyArgsError as exc:
+            return [Reply(str(exc), private=True)]
+        sub = await self.store.subscribe(ctx.platform, ctx.tenant, ctx.channel, wanted.post_time,
+                                         wanted.timezone, wanted.days, wanted.reveal_minutes,
+                                         ctx.user)
+        first = next_post_time(sub, self.clock())
+        return [Reply(f"Daily question **on** for this channel: {self._describe(sub)}. "
+                      f"First one: {first:%A %d %B, %H:%M} ({sub.timezone}).")]
+
+    @staticmethod
+    def _describe(sub: Subscription) -> str:
+        days = "on weekdays" if sub.days == "weekdays" else "every day"
+        hours, minutes = divmod(sub.reveal_minutes, 60)
+        reveal = f"{hours} h" if not minutes else (f"{hours} h {minutes} min" if hours
+                                                    else f"{minutes} min")
+        return f"{sub.post_time} {sub.timezone} {days}, answer revealed {reveal} later"
+
+    async def _status(self, platform: str, tenant: str, channel: str) -> Reply:
+        sub = await self.store.subscription(platform, tenant, channel)
+        if sub is None or not sub.enabled:
+            return Reply("The daily question is off for this channel. An admin can switch it on "
+                         "with `daily on 09:00 Europe/Berlin weekdays`.", private=True)
+        posts = await self.store.posts(sub.id)
+        last = f" Last posted {posts[-1].local_date}." if posts else ""
+        upcoming = next_post_time(sub, self.clock())
+        return Reply(f"Daily question is **on**: {self._describe(sub)}. Next: "
+                     f"{upcoming:%a %d %b %H:%M}.{last} {len(posts)} posted so far.",
+                     private=True)
+
+    # -- posting ----------------------------------------------------------------------------
+
+    def _post_reply(self, post: Post, sub: Subscription, answered: int,
+                    closed: bool = False) -> Reply:
+        question = self.kb.questions[post.question_id]
+        lines = [f"**Question of the day** · {post.module} › {question.section}", question.prompt]
+        lines += [f"{LETTERS[p]}) {question.options[o].text}"
+                  for p, o in enumerate(post.option_order)]
+        people = f"{answered} {'person has' if answered == 1 else 'people have'} answered"
+        if closed:
+            lines.append(f"_{people}. The answer is in the thread._")
+            return Reply("\n".join(lines))
+        reveal = (post.reveal_at.astimezone(ZoneInfo(sub.timezone)).strftime("%H:%M")
+                  if post.reveal_at else "later")
+        lines.append(f"_Answers are private. The answer is revealed in the thread at {reveal} "
+                     f"({sub.timezone}). {people}._")
+        choices = tuple(Choice(ANSWER_ACTION, LETTERS[p], f"{post.id}:{o}")
+                        for p, o in enumerate(post.option_order))
+        return Reply("\n".join(lines), choices=choices)
+
+    def choose_question(self, recent: list[Post]) -> Question | None:
+        """A question not used here in 60 days, from the module after the last one used."""
+        used = {p.question_id for p in recent}
+        modules = list(dict.fromkeys(s.module for s in self.kb.sections))
+        last_module = recent[-1].module if recent else None
+        start = (modules.index(last_module) + 1) % len(modules) if last_module in modules else 0
+        eligible = [q for q in self.kb.questions.values() if q.kind in ("single", "truefalse")]
+        for offset in range(len(modules)):
+            module = modules[(start + offset) % len(modules)]
+            candidates = [q for q in eligible if self.kb.module_of(q.section) == module
+                          and q.id not in used]
+            if candidates:
+                return self.rng.choice(sorted(candidates, key=lambda q: q.id))
+        return self.rng.choice(eligible) if eligible else None
+
+    async def run_due(self) -> dict[str, int]:
+        """One scheduler pass: post what is due today, reveal what is due. Returns counts."""
+        now = self.clock()
+        counts = {"posted": 0, "revealed": 0, "failed": 0}
+        for sub in await self.store.enabled():
+            try:
+                if await self._post_if_due(sub, now):
+                    counts["posted"] += 1
+            except Exception:  # noqa: BLE001 - one channel's failure must not stop the others
+                counts["failed"] += 1
+                log.exception("daily post failed for subscription %s", sub.id)
+        for post in await self.store.due_reveals(now):
+            try:
+                if await self._reveal(post):
+                    counts["revealed"] += 1
+            except Exception:  # noqa: BLE001
+                counts["failed"] += 1
+                log.exception("daily reveal failed for post %s", post.id)
+        return counts
+
+    async def _post_if_due(self, sub: Subscription, now: datetime) -> bool:
+        zone = ZoneInfo(sub.timezone)
+        local = now.astimezone(zone)
+        hour, minute = (int(p) for p in sub.post_time.split(":"))
+        if sub.days == "weekdays" and local.weekday() >= 5:
+            return False
+        if local.time() < time(hour, minute):
+            return False
+        local_date = local.date().isoformat()
+        recent = await self.store.posts(
+            sub.id, (local.date() - timedelta(days=NO_REPEAT_DAYS)).isoformat())
+        if any(p.local_date == local_date for p in recent):
+            return False
+        outbound = self.outbounds.get(sub.platform)
+        ref = await self.refs.get(sub.platform, sub.tenant, sub.channel)
+        if outbound is None or ref is None:
+            log.warning("daily post due but no %s connection or reference for channel %s",
+                        sub.platform, sub.channel)
+            return False
+        question = self.choose_question(recent)
+        if question is None:
+            return False
+        order = list(range(len(question.options)))
+        if question.kind != "truefalse":
+            self.rng.shuffle(order)
+        post = await self.store.claim_post(sub, local_date, question.id,
+                                           self.kb.module_of(question.section), order)
+        if post is None:
+            return False  # another replica claimed today's post first
+        reveal_at = now + timedelta(minutes=sub.reveal_minutes)
+        shown = Post(post.id, post.subscription_id, post.local_date, post.question_id,
+                     post.module, post.option_order, None, now, reveal_at, None)
+        try:
+            message_id = await outbound.post(ref, self._post_reply(shown, sub, 0))
+        except Exception:
+            await self.store.release_post(post.id)
+            raise
+        await self.store.mark_posted(post.id, message_id, reveal_at)
+        return True
+
+    # -- answers ----------------------------------------------------------------------------
+
+    async def on_answer(self, action: Action) -> list[Reply]:
+        ctx = action.context
+        post_id, _, raw = action.value.partition(":")
+        post = await self.store.post(post_id) if post_id else None
+        sub = await self.store.subscription_by_id(post.subscription_id) if post else None
+        if post is None or sub is None or sub.tenant != ctx.tenant or not raw.isdigit():
+            return [Reply("That daily question is no longer available.", private=True)]
+        question = self.kb.questions.get(post.question_id)
+        option = int(raw)
+        if question is None or option not in post.option_order:
+            return [Reply("That daily question is no longer available.", private=True)]
+        if post.revealed_at is not None:
+            return [Reply("The answer to that question has already been revealed in the "
+                          "thread. A new question comes tomorrow!", private=True)]
+        correct = option in question.answer
+        if not await self.store.answer(post.id, ctx.user, ctx.user_name, option, correct):
+            return [Reply("You already answered today's question; your first answer is the one "
+                          "that counts.", private=True)]
+        await self._count_for_learner(ctx.tenant, ctx.user, ctx.user_name, post, question,
+                                      option, correct)
+        await self._refresh_count(post, sub)
+        letter = LETTERS[post.option_order.index(option)]
+        verdict = "✅ **Correct!**" if correct else "❌ **Not quite.**"
+        lines = [f"{verdict} You chose {letter}) {question.options[option].text}.",
+                 question.options[option].why,
+                 "The answer and the explanation are revealed in the thread later; keep it to "
+                 "yourself until then!"]
+        return [Reply("\n".join(lines), private=True)]
+
+    async def _count_for_learner(self, tenant: str, user: str, name: str, post: Post,
+                                 question: Question, option: int, correct: bool) -> None:
+        """Daily answers count toward the learner's stats and spaced repetition too."""
+        await self.quiz_store.touch_user(tenant, user, name)
+        showing = await self.quiz_store.show(tenant, user, question.id, "daily",
+                                             list(post.option_order))
+        existing = await self.quiz_store.get_card(tenant, user, question.id)
+        card, due = memory.review(existing.card if existing else None,
+                                  memory.rating_for(correct), self.clock())
+        await self.quiz_store.record_answer(showing, (option,), correct, post.module, card, due)
+
+    async def _refresh_count(self, post: Post, sub: Subscription) -> None:
+        outbound = self.outbounds.get(sub.platform)
+        ref = await self.refs.get(sub.platform, sub.tenant, sub.channel)
+        if outbound is None or ref is None or post.message_id is None:
+            return
+        answered = len(await self.store.answers(post.id))
+        try:
+            await outbound.update(ref, post.message_id, self._post_reply(post, sub, answered))
+        except Exception:  # noqa: BLE001 - the count is cosmetic; the answer is stored
+            log.warning("could not update the daily post %s", post.id, exc_info=True)
+
+    # -- reveal -----------------------------------------------------------------------------
+
+    async def _reveal(self, post: Post) -> bool:
+        sub = await self.store.subscription_by_id(post.subscription_id)
+        question = self.kb.questions.get(post.question_id)
+        if sub is None or question is None or post.message_id is None:
+            return False
+        outbound = self.outbounds.get(sub.platform)
+        ref = await self.refs.get(sub.platform, sub.tenant, sub.channel)
+        if outbound is None or ref is None:
+            return False
+        if not await self.store.claim_reveal(post.id):
+            return False
+        try:
+            answers = await self.store.answers(post.id)
+            reveal = await self._reveal_reply(post, sub, question, answers)
+            await outbound.post(ref, reveal, thread=post.message_id)
+        except Exception:
+            await self.store.release_reveal(post.id)
+            raise
+        try:
+            await outbound.update(ref, post.message_id,
+                                  self._post_reply(post, sub, len(answers), closed=True))
+        except Exception:  # noqa: BLE001
+            log.warning("could not close the daily post %s", post.id, exc_info=True)
+        return True
+
+    async def _reveal_reply(self, post: Post, sub: Subscription, question: Question,
+                            answers: list[DailyAnswer]) -> Reply:
+        correct_option = question.answer[0]
+        letter = LETTERS[post.option_order.index(correct_option)]
+        right = [a for a in answers if a.correct]
+        lines = [f"**Answer:** {letter}) {question.options[correct_option].text}",
+                 question.explanation]
+        if answers:
+            share = round(100 * len(right) / len(answers))
+            lines.append(f"{len(right)} of {len(answers)} answered correctly ({share} %).")
+            if right:
+                lines.append("First correct: " + ", ".join(escape_md(a.user_name)
+                                                           for a in right[:3]) + ".")
+        else:
+            lines.append("Nobody answered this time.")
+        lines.append(f"Read more: `ask {question.entry}`")
+        if date.fromisoformat(post.local_date).weekday() == 4:
+            lines += await self._week_board(sub, date.fromisoformat(post.local_date))
+        return Reply("\n".join(lines), choices=(Choice("ask.entry", "Read more",
+                                                       question.entry),))
+
+    async def _week_board(self, sub: Subscription, day: date) -> list[str]:
+        posts = await self.store.posts(sub.id, _week_start(day).isoformat())
+        score: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        names: dict[str, str] = {}
+        for post in posts:
+            for answer in await self.store.answers(post.id):
+                score[answer.user_id][0] += answer.correct
+                score[answer.user_id][1] += 1
+                names[answer.user_id] = answer.user_name
+        if not score:
+            return []
+        ranked = sorted(score.items(), key=lambda kv: (-kv[1][0], -kv[1][0] / kv[1][1],
+                                                       names[kv[0]]))
+        lines = ["**This week's leaderboard**"]
+        lines += [f"{rank}. {escape_md(names[user])}: {c}/{n} correct"
+                  for rank, (user, (c, n)) in enumerate(ranked[:10], start=1)]
+        return lines
+

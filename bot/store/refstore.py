@@ -1,0 +1,50 @@
+"""Conversation references: where to reach a channel later, refreshed on every inbound message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from bot.model import ConversationRef
+from bot.store.database import Database, utcnow
+from bot.store.tables import conversation_refs
+
+
+class RefStore:
+    """Save, read and forget ConversationRefs."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def save(self, ref: ConversationRef) -> None:
+        insert: Any = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
+        now = utcnow()
+        stmt = insert(conversation_refs).values(platform=ref.platform, tenant=ref.tenant,
+                                                channel=ref.channel, reference=ref.reference,
+                                                updated_at=now)
+        stmt = stmt.on_conflict_do_update(index_elements=["platform", "tenant", "channel"],
+                                          set_={"reference": ref.reference, "updated_at": now})
+        async with self.db.engine.begin() as conn:
+            await conn.execute(stmt)
+
+    async def get(self, platform: str, tenant: str, channel: str) -> ConversationRef | None:
+        stmt = select(conversation_refs).where(conversation_refs.c.platform == platform,
+                                               conversation_refs.c.tenant == tenant,
+                                               conversation_refs.c.channel == channel)
+        async with self.db.engine.connect() as conn:
+            row = (await conn.execute(stmt)).first()
+        if row is None:
+            return None
+        return ConversationRef(row.platform, row.tenant, row.channel, dict(row.reference))
+
+    async def forget(self, platform: str, tenant: str, channel: str | None = None) -> None:
+        """Drop one channel's reference, or all of a tenant's (app uninstalled)."""
+        stmt = delete(conversation_refs).where(conversation_refs.c.platform == platform,
+                                               conversation_refs.c.tenant == tenant)
+        if channel is not None:
+            stmt = stmt.where(conversation_refs.c.channel == channel)
+        async with self.db.engine.begin() as conn:
+            await conn.execute(stmt)

@@ -1,0 +1,206 @@
+"""The daily channel question, end to end through the core with a recording outbound port."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.app import Core, build_core
+from bot.config import Settings
+from bot.knowledge import KnowledgeBase
+from bot.model import Action, Context, ConversationRef, Message, Reply
+from bot.store.database import Database
+from tests.conftest import KNOWLEDGE
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class RecordingOutbound:
+    """Stands in for a platform: remembers every post and update."""
+
+    platform = "console"
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[str, str | None, Reply]] = []
+        self.updates: list[tuple[str, Reply]] = []
+        self.fail_next = False
+
+    async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None) -> str:
+        if self.fail_next:
+            self.fail_next = False
+            raise ConnectionError("platform unavailable")
+        self.posts.append((ref.channel, thread, reply))
+        return f"m{len(self.posts)}"
+
+    async def update(self, ref: ConversationRef, message_id: str, reply: Reply) -> None:
+        self.updates.append((message_id, reply))
+
+
+MONDAY_0800_BERLIN = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
+
+
+def make_core(kb: KnowledgeBase, db: Database, clock: Clock,
+              outbound: RecordingOutbound) -> Core:
+    settings = Settings(knowledge_dir=KNOWLEDGE, admins=frozenset({"lead"}))
+    core = build_core(settings, kb, db=db, rng=random.Random(5), clock=clock)
+    core.outbounds.add(outbound)
+    return core
+
+
+def ctx(user: str, admin: bool = False, channel: str = "general") -> Context:
+    return Context(platform="console", tenant="T1", user=user, user_name=user.title(),
+                   channel=channel, direct=False, is_admin=admin)
+
+
+async def say(core: Core, context: Context, text: str) -> Reply:
+    await core.remember(ConversationRef(context.platform, context.tenant, context.channel))
+    [reply] = await core.router.handle(Message(context, text))
+    return reply
+
+
+@pytest.fixture()
+def clock() -> Clock:
+    return Clock(MONDAY_0800_BERLIN)
+
+
+@pytest.fixture()
+def outbound() -> RecordingOutbound:
+    return RecordingOutbound()
+
+
+@pytest.fixture()
+def core(kb: KnowledgeBase, db: Database, clock: Clock, outbound: RecordingOutbound) -> Core:
+    return make_core(kb, db, clock, outbound)
+
+
+async def test_only_admins_switch_it_on_and_everyone_sees_status(core: Core) -> None:
+    refused = await say(core, ctx("bob"), "daily on 09:00 Europe/Berlin weekdays")
+    assert refused.private and "only workspace admins" in refused.text
+    assert "off for this channel" in (await say(core, ctx("bob"), "daily status")).text
+    on = await say(core, ctx("ann", admin=True), "daily on 09:00 Europe/Berlin weekdays")
+    assert "09:00 Europe/Berlin on weekdays, answer revealed 4 h later" in on.text
+    assert "Monday 02 November, 09:00" in on.text
+    listed = await say(core, ctx("lead"), "daily on 10:30 Europe/Berlin daily reveal 90m")
+    assert "every day, answer revealed 1 h 30 min later" in listed.text, "AWS_QUIZ_ADMINS"
+    status = await say(core, ctx("bob"), "daily status")
+    assert "is **on**: 10:30 Europe/Berlin every day" in status.text
+    assert "daily question is off" in (await say(core, ctx("ann", True), "daily off")).text
+
+
+async def test_bad_arguments_get_a_clear_message(core: Core) -> None:
+    reply = await say(core, ctx("ann", True), "daily on 09:00 Mars/Olympus")
+    assert "not a time zone I know" in reply.text and "Europe/Berlin" in reply.text
+    reply = await say(core, ctx("ann", True), "daily on at nine")
+    assert "don't understand" in reply.text
+
+
+async def test_posts_once_per_day_across_replicas_and_reveals_in_the_thread(
+        kb: KnowledgeBase, db: Database, clock: Clock, outbound: RecordingOutbound,
+        core: Core) -> None:
+    await say(core, ctx("ann", True), "daily on 09:00 Europe/Berlin weekdays")
+    assert (await core.daily.run_due())["posted"] == 0, "08:00 in Berlin: not yet"  # type: ignore[union-attr]
+    clock.now += timedelta(hours=1, minutes=1)
+    replica = make_core(kb, db, clock, outbound)  # a second process on the same database
+    results = await asyncio.gather(core.daily.run_due(), replica.daily.run_due())  # type: ignore[union-attr]
+    assert sum(r["posted"] for r in results) == 1
+    assert len(outbound.posts) == 1
+    channel, thread, post = outbound.posts[0]
+    assert channel == "general" and thread is None
+    assert post.text.startswith("**Question of the day**")
+    assert "revealed in the thread at 13:01 (Europe/Berlin)" in post.text
+    assert "0 people have answered" in post.text
+    assert not post.private and post.choices
+
+    # Answers are private, count once, and only the count shows publicly.
+    post_id, _ = post.choices[0].value.split(":")
+    question = kb.questions[(await core.daily.store.post(post_id)).question_id]  # type: ignore[union-attr]
+    right = next(c for c in post.choices if int(c.value.split(":")[1]) in question.answer)
+    wrong = next(c for c in post.choices if int(c.value.split(":")[1]) not in question.answer)
+    for user, choice in (("bob", right), ("cat", wrong), ("dan", right)):
+        [feedback] = await core.router.handle_action(Action(ctx(user), choice.action_id,
+                                                            choice.value))
+        assert feedback.private
+    assert "✅" in feedback.text and question.explanation not in feedback.text
+    [again] = await core.router.handle_action(Action(ctx("bob"), wrong.action_id, wrong.value))
+    assert "already answered" in again.text
+    message_id, updated = outbound.updates[-1]
+    assert message_id == "m1" and "3 people have answered" in updated.text
+    for text in (question.explanation, "Answer:"):
+        assert text not in updated.text
+
+    # The reveal comes once, in the thread, at the reveal time.
+    clock.now += timedelta(hours=3, minutes=58)
+    assert (await core.daily.run_due())["revealed"] == 0  # type: ignore[union-attr]
+    clock.now += timedelta(minutes=3)
+    counts = await asyncio.gather(core.daily.run_due(), replica.daily.run_due())  # type: ignore[union-attr]
+    assert sum(c["revealed"] for c in counts) == 1
+    _, thread, reveal = outbound.posts[-1]
+    assert thread == "m1"
+    assert question.options[question.answer[0]].text in reveal.text
+    assert question.explanation in reveal.text
+    assert "2 of 3 answered correctly (67 %)" in reveal.text
+    assert "First correct: Bob, Dan." in reveal.text
+    assert "leaderboard" not in reveal.text, "only on Fridays"
+    assert "answer is in the thread" in outbound.updates[-1][1].text
+    assert not outbound.updates[-1][1].choices, "buttons go once the answer is out"
+    [late] = await core.router.handle_action(Action(ctx("eve"), right.action_id, right.value))
+    assert "already been revealed" in late.text
+
+    # Daily answers count toward the learner's own stats.
+    [stats] = await core.router.handle(Message(ctx("bob"), "stats"))
+    assert "Answered: **1** · correct: **1**" in stats.text
+
+
+async def test_weekdays_skip_weekends_catch_up_same_day_and_skip_stale_days(
+        core: Core, clock: Clock, outbound: RecordingOutbound) -> None:
+    await say(core, ctx("ann", True), "daily on 09:00 Europe/Berlin weekdays")
+    clock.now = datetime(2026, 11, 7, 12, 0, tzinfo=UTC)  # Saturday
+    assert (await core.daily.run_due())["posted"] == 0  # type: ignore[union-attr]
+    clock.now = datetime(2026, 11, 9, 15, 30, tzinfo=UTC)  # Monday, after downtime
+    assert (await core.daily.run_due())["posted"] == 1  # type: ignore[union-attr]
+    assert (await core.daily.run_due())["posted"] == 0  # type: ignore[union-attr]
+    assert len(outbound.posts) == 1, "the missed Friday was not posted late"
+
+
+async def test_a_failed_post_is_retried_later_the_same_day(
+        core: Core, clock: Clock, outbound: RecordingOutbound) -> None:
+    await say(core, ctx("ann", True), "daily on 09:00 Europe/Berlin daily")
+    clock.now += timedelta(hours=2)
+    outbound.fail_next = True
+    assert (await core.daily.run_due())["failed"] == 1  # type: ignore[union-attr]
+    assert (await core.daily.run_due())["posted"] == 1  # type: ignore[union-attr]
+
+
+async def test_questions_rotate_modules_and_do_not_repeat_and_fridays_add_a_board(
+        kb: KnowledgeBase, core: Core, clock: Clock, outbound: RecordingOutbound) -> None:
+    await say(core, ctx("ann", True), "daily on 09:00 UTC daily reveal 1h")
+    seen_questions, modules = [], []
+    for day in range(12):
+        clock.now = datetime(2026, 11, 2 + day, 9, 5, tzinfo=UTC)
+        await core.daily.run_due()  # type: ignore[union-attr]
+        _, _, post = outbound.posts[-1]
+        post_id = post.choices[0].value.split(":")[0]
+        stored = await core.daily.store.post(post_id)  # type: ignore[union-attr]
+        seen_questions.append(stored.question_id)
+        modules.append(stored.module)
+        first = post.choices[0]
+        await core.router.handle_action(Action(ctx("bob"), first.action_id, first.value))
+        clock.now += timedelta(hours=1, minutes=1)
+        await core.daily.run_due()  # type: ignore[union-attr]
+        _, thread, reveal = outbound.posts[-1]
+        assert thread is not None
+        weekday = clock.now.weekday()
+        assert ("This week's leaderboard" in reveal.text) == (weekday == 4), clock.now
+    assert len(set(seen_questions)) == 12
+    assert all(a != b for a, b in zip(modules, modules[1:], strict=False))
+    friday_reveal = [r for _, t, r in outbound.posts if t and "leaderboard" in r.text][0]
+    assert "1. Bob:" in friday_reveal.text
