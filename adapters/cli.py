@@ -9,6 +9,7 @@ import json
 import sys
 from collections.abc import Sequence
 
+from adapters.configure import ConfigError
 from bot.app import KnowledgeInvalid, build_core, load_checked, open_database
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase, load_knowledge
@@ -33,6 +34,14 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("--json", action="store_true",
                      help='print {"query", "confident", "matches": [{"id", "title", "score"}]}')
     ask.add_argument("query", nargs="+", help="the question; '-' reads one query per line from stdin")
+
+    serve = sub.add_parser("serve", help="run the Slack/Teams server (aiohttp) and the scheduler")
+    serve.add_argument("--host", default="0.0.0.0", help="interface to listen on (default 0.0.0.0)")
+    serve.add_argument("--port", type=int, default=None, help="port (default $PORT or 3978)")
+
+    daily = sub.add_parser("daily", help="the daily channel question")
+    dsub = daily.add_subparsers(dest="daily_command", metavar="ACTION", required=True)
+    dsub.add_parser("run-due", help="one scheduler pass (post and reveal what is due), for cron")
 
     db = sub.add_parser("db", help="manage the database (DATABASE_URL)")
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -127,10 +136,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "db":
             asyncio.run(_db_upgrade(settings))
             return 0
+        if args.command == "serve":
+            from adapters.serve import serve
+
+            return serve(settings, args.host, args.port)
+        if args.command == "daily":
+            from adapters.serve import daily_run_due
+
+            return asyncio.run(daily_run_due(settings))
     except KnowledgeInvalid as exc:
         for error in exc.kb.errors:
             print(f"error: {error}", file=sys.stderr)
         print(f"aws-quiz: {exc}; run `aws-quiz knowledge check`", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"aws-quiz: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

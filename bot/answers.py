@@ -36,7 +36,7 @@ def entry_reply(kb: KnowledgeBase, result: LookupResult) -> Reply:
         lines.append("Did you mean: " + ", ".join(m.entry.title for m in alternatives) + "?")
     choices = [Choice(ASK_ACTION, m.entry.title, m.entry.id) for m in alternatives]
     choices += [Choice(ASK_ACTION, r.title, r.id) for r in related[:5 - len(choices)]]
-    return Reply("\n".join(lines), choices=tuple(choices[:5]))
+    return Reply("\n".join(lines), choices=tuple(choices[:5]), private=True)
 
 
 def no_match_reply(result: LookupResult) -> Reply:
@@ -49,7 +49,7 @@ def no_match_reply(result: LookupResult) -> Reply:
     lines.append("Try a service name (`ask s3`), a question (`what is the shared responsibility "
                  "model`), or `topics` to browse.")
     return Reply("\n".join(lines), choices=tuple(Choice(ASK_ACTION, e.title, e.id)
-                                                 for e in suggestions))
+                                                 for e in suggestions), private=True)
 
 
 def _link_label(url: str) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.daily.feature import DailyFeature
+from bot.home import register_run_action
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.lookup import Lookup
 from bot.model import ConversationRef
@@ -65,6 +66,7 @@ def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database
     kb = kb if kb is not None else load_checked(settings)
     lookup = Lookup(kb.entries.values())
     router = Router(kb, lookup)
+    register_run_action(router)
     core = Core(settings, kb, lookup, router, Outbounds(), db)
     if db is not None:
         store = QuizStore(db, clock)

@@ -65,6 +65,7 @@ class Reply:
     fields: tuple[Field, ...] = ()
     private: bool = False
     replace: bool = False
+    dm: bool = False  # deliver in the user's direct conversation (e.g. a role-play started in a channel)
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,9 @@ class Router:
         """Register a command word."""
         self._commands[name] = Command(name, usage, summary, handler)
 
+    def has_command(self, name: str) -> bool:
+        return name in self._commands
+
     def action(self, action_id: str, handler: ActionHandler) -> None:
         """Register a button action id."""
         self._actions[action_id] = handler

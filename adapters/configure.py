@@ -1,0 +1,37 @@
+"""Decide from the environment which platforms to host, refusing unsafe configurations clearly."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from adapters.platform import PlatformAdapter
+from bot.app import Core
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(Exception):
+    """A configuration the server must not start with; the message says what to set."""
+
+
+def build_adapters(core: Core, env: Mapping[str, str]) -> list[PlatformAdapter]:
+    """The Slack and Teams adapters the environment asks for (possibly none)."""
+    adapters: list[PlatformAdapter] = []
+    from adapters.slack.factory import build_slack_adapter
+
+    slack = build_slack_adapter(core, env)
+    if slack is not None:
+        adapters.append(slack)
+    try:
+        from adapters.teams.factory import build_teams_adapter
+    except ImportError:  # pragma: no cover - the Teams package is optional at import time
+        build_teams_adapter = None  # type: ignore[assignment]
+    if build_teams_adapter is not None:
+        teams = build_teams_adapter(core, env)
+        if teams is not None:
+            adapters.append(teams)
+    if not adapters:
+        log.warning("no Slack or Teams credentials set: serving only /healthz and /readyz "
+                    "(see docs/operations.md)")
+    return adapters

@@ -1,0 +1,407 @@
+"""Objection role-play scenarios: typed records loaded and validated from knowledge/objections/*.yaml."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.knowledge.loader import display_path
+from bot.knowledge.schema import KnowledgeError
+from bot.knowledge.yamlsource import LineDict, YamlSyntaxError, load_yaml
+
+TOPICS = ("security", "cost", "scalability")
+DIFFICULTIES = ("easy", "medium", "hard")
+MIN_WEIGHT, MAX_WEIGHT = 1, 3
+ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+SCENARIO_FIELDS = {
+    "id", "topic", "difficulty", "default", "title", "persona", "opening", "hidden_concern",
+    "pushbacks", "concepts", "evidence", "jargon", "next_steps", "model_answers",
+}
+PERSONA_FIELDS = {"name", "role", "company", "intro"}
+CONCERN_FIELDS = {"summary", "reveal", "keywords"}
+CONCEPT_FIELDS = {"id", "label", "weight", "aliases", "try"}
+EVIDENCE_FIELDS = {"id", "label", "aliases", "try"}
+JARGON_FIELDS = {"term", "meaning"}
+MODEL_FIELDS = {"opening", "concern", "pushbacks"}
+
+
+@dataclass(frozen=True)
+class Persona:
+    """Who the learner is talking to."""
+
+    name: str
+    role: str
+    company: str
+    intro: str
+
+
+@dataclass(frozen=True)
+class HiddenConcern:
+    """What really worries the customer; revealed only after a good clarifying question."""
+
+    summary: str
+    reveal: str
+    keywords: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Concept:
+    """An idea a good answer covers; any alias (not negated) in a reply shows it."""
+
+    id: str
+    label: str
+    weight: int
+    aliases: tuple[str, ...]
+    try_text: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A proof point from the course (programme, figure, reference customer, case study)."""
+
+    id: str
+    label: str
+    aliases: tuple[str, ...]
+    try_text: str
+
+
+@dataclass(frozen=True)
+class Jargon:
+    """A term this customer would not follow unless it is spelled out."""
+
+    term: str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class ModelAnswers:
+    """Example replies the bot can show: to the opening, to the revealed concern, to each pushback."""
+
+    opening: str
+    concern: str
+    pushbacks: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One customer, one objection, and everything needed to play and grade it."""
+
+    id: str
+    topic: str
+    difficulty: str
+    default: bool
+    title: str
+    persona: Persona
+    opening: tuple[str, ...]
+    hidden_concern: HiddenConcern
+    pushbacks: tuple[str, ...]
+    concepts: tuple[Concept, ...]
+    evidence: tuple[Evidence, ...]
+    jargon: tuple[Jargon, ...]
+    next_steps: tuple[str, ...]
+    model_answers: ModelAnswers
+    file: str = ""
+    line: int = 0
+
+    @property
+    def opening_line(self) -> str:
+        """The canonical opening objection (the first variant)."""
+        return self.opening[0]
+
+    @property
+    def total_weight(self) -> int:
+        return sum(c.weight for c in self.concepts)
+
+    @property
+    def coverage_target(self) -> int:
+        """Concept weight a reply needs for full Continue-concepts credit: half the total, rounded up."""
+        return max(1, math.ceil(self.total_weight / 2))
+
+
+class _Checker:
+    """Collects errors for one scenario file while typed records are built from it."""
+
+    def __init__(self, errors: list[KnowledgeError], file: str) -> None:
+        self.errors = errors
+        self.file = display_path(file)
+
+    def error(self, line: int, item_id: str, field: str, message: str) -> None:
+        self.errors.append(KnowledgeError(self.file, line, item_id, field, message))
+
+    def text(self, raw: LineDict, key: str, item_id: str, prefix: str = "") -> str:
+        name = prefix + key
+        value = raw.get(key)
+        if value is None:
+            self.error(raw.line, item_id, name, "is required")
+            return ""
+        if not isinstance(value, str) or not value.strip():
+            self.error(raw.line_of(key), item_id, name, "must be a non-empty string")
+            return ""
+        return " ".join(value.split())
+
+    def text_list(self, raw: LineDict, key: str, item_id: str, prefix: str = "",
+                  minimum: int = 1) -> tuple[str, ...]:
+        name = prefix + key
+        value = raw.get(key)
+        if value is None:
+            self.error(raw.line, item_id, name, "is required")
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            self.error(raw.line_of(key), item_id, name, "must be a list of non-empty strings")
+            return ()
+        if len(value) < minimum:
+            self.error(raw.line_of(key), item_id, name, f"needs at least {minimum} item(s)")
+        return tuple(" ".join(v.split()) for v in value)
+
+    def mapping(self, raw: LineDict, key: str, item_id: str, prefix: str = "") -> LineDict | None:
+        value = raw.get(key)
+        if value is None:
+            self.error(raw.line, item_id, prefix + key, "is required")
+            return None
+        if not isinstance(value, LineDict):
+            self.error(raw.line_of(key), item_id, prefix + key, "must be a mapping")
+            return None
+        return value
+
+    def mappings(self, raw: LineDict, key: str, item_id: str, minimum: int = 1) -> list[LineDict]:
+        value = raw.get(key)
+        if value is None:
+            self.error(raw.line, item_id, key, "is required")
+            return []
+        if not isinstance(value, list):
+            self.error(raw.line_of(key), item_id, key, "must be a list of mappings")
+            return []
+        items = [v for v in value if isinstance(v, LineDict)]
+        if len(items) != len(value):
+            self.error(raw.line_of(key), item_id, key, "each item must be a mapping")
+        if len(value) < minimum:
+            self.error(raw.line_of(key), item_id, key, f"needs at least {minimum} item(s)")
+        return items
+
+    def unknown_fields(self, raw: LineDict, allowed: set[str], item_id: str,
+                       prefix: str = "") -> None:
+        for key in raw:
+            if key not in allowed:
+                self.error(raw.line_of(key), item_id, prefix + key,
+                           f"unknown field (allowed: {', '.join(sorted(allowed))})")
+
+
+def _try_text(value: str) -> str:
+    """Authors may write 'Try: ...' or just the suggestion; store the suggestion alone."""
+    return re.sub(r"^try:\s*", "", value, flags=re.IGNORECASE)
+
+
+def _points(check: _Checker, raw: LineDict, key: str, sid: str, weighted: bool,
+            ) -> list[tuple[LineDict, str, str, int, tuple[str, ...], str]]:
+    """Shared validation of `concepts` and `evidence` items."""
+    allowed = CONCEPT_FIELDS if weighted else EVIDENCE_FIELDS
+    built = []
+    seen_ids: set[str] = set()
+    alias_owner: dict[str, str] = {}
+    for item in check.mappings(raw, key, sid):
+        check.unknown_fields(item, allowed, sid, f"{key}.")
+        pid = check.text(item, "id", sid, f"{key}.")
+        where = f"{key}[{pid}]." if pid else f"{key}."
+        if pid and pid in seen_ids:
+            check.error(item.line_of("id"), sid, f"{key}.id", f"duplicate {key} id '{pid}'")
+        seen_ids.add(pid)
+        label = check.text(item, "label", sid, where)
+        weight = 1
+        if weighted:
+            value = item.get("weight")
+            if value is None:
+                check.error(item.line, sid, where + "weight", "is required")
+            elif (not isinstance(value, int) or isinstance(value, bool)
+                  or not MIN_WEIGHT <= value <= MAX_WEIGHT):
+                check.error(item.line_of("weight"), sid, where + "weight",
+                            f"must be a whole number from {MIN_WEIGHT} to {MAX_WEIGHT}, "
+                            f"not {value!r}")
+            else:
+                weight = value
+        aliases = check.text_list(item, "aliases", sid, where)
+        for alias in aliases:
+            norm = " ".join(alias.lower().split())
+            owner = alias_owner.get(norm)
+            if owner is not None and owner != pid:
+                check.error(item.line_of("aliases"), sid, where + "aliases",
+                            f"alias '{alias}' is also listed under '{owner}'")
+            alias_owner[norm] = pid
+        try_text = _try_text(check.text(item, "try", sid, where))
+        built.append((item, pid, label, weight, aliases, try_text))
+    return built
+
+
+def _build(check: _Checker, raw: LineDict, file_topic: str) -> Scenario | None:
+    raw_id = raw.get("id")
+    sid = raw_id if isinstance(raw_id, str) else ""
+    check.unknown_fields(raw, SCENARIO_FIELDS, sid)
+    sid = check.text(raw, "id", sid)
+    if sid and not ID_RE.match(sid):
+        check.error(raw.line_of("id"), sid, "id", "must be kebab-case (a-z, 0-9, '-')")
+
+    topic = check.text(raw, "topic", sid)
+    if topic and topic not in TOPICS:
+        check.error(raw.line_of("topic"), sid, "topic",
+                    f"unknown topic '{topic}' (one of: {', '.join(TOPICS)})")
+    elif topic and file_topic in TOPICS and topic != file_topic:
+        check.error(raw.line_of("topic"), sid, "topic",
+                    f"is '{topic}' but the file is {file_topic}.yaml")
+    difficulty = check.text(raw, "difficulty", sid)
+    if difficulty and difficulty not in DIFFICULTIES:
+        check.error(raw.line_of("difficulty"), sid, "difficulty",
+                    f"unknown difficulty '{difficulty}' (one of: {', '.join(DIFFICULTIES)})")
+    default = raw.get("default", False)
+    if not isinstance(default, bool):
+        check.error(raw.line_of("default"), sid, "default", "must be true or false")
+        default = False
+    title = check.text(raw, "title", sid)
+
+    persona = Persona("", "", "", "")
+    raw_persona = check.mapping(raw, "persona", sid)
+    if raw_persona is not None:
+        check.unknown_fields(raw_persona, PERSONA_FIELDS, sid, "persona.")
+        persona = Persona(*(check.text(raw_persona, k, sid, "persona.")
+                            for k in ("name", "role", "company", "intro")))
+
+    opening = check.text_list(raw, "opening", sid)
+
+    concern = HiddenConcern("", "", ())
+    raw_concern = check.mapping(raw, "hidden_concern", sid)
+    if raw_concern is not None:
+        check.unknown_fields(raw_concern, CONCERN_FIELDS, sid, "hidden_concern.")
+        concern = HiddenConcern(
+            check.text(raw_concern, "summary", sid, "hidden_concern."),
+            check.text(raw_concern, "reveal", sid, "hidden_concern."),
+            check.text_list(raw_concern, "keywords", sid, "hidden_concern."),
+        )
+
+    pushbacks = check.text_list(raw, "pushbacks", sid)
+    concepts = tuple(Concept(pid, label, weight, aliases, try_text)
+                     for _, pid, label, weight, aliases, try_text
+                     in _points(check, raw, "concepts", sid, weighted=True))
+    evidence = tuple(Evidence(pid, label, aliases, try_text)
+                     for _, pid, label, _, aliases, try_text
+                     in _points(check, raw, "evidence", sid, weighted=False))
+
+    jargon: list[Jargon] = []
+    for item in check.mappings(raw, "jargon", sid, minimum=0):
+        check.unknown_fields(item, JARGON_FIELDS, sid, "jargon.")
+        term = check.text(item, "term", sid, "jargon.")
+        meaning = check.text(item, "meaning", sid, f"jargon[{term}]." if term else "jargon.")
+        if term:
+            jargon.append(Jargon(term, meaning))
+
+    next_steps = check.text_list(raw, "next_steps", sid)
+
+    model = ModelAnswers("", "", ())
+    raw_model = check.mapping(raw, "model_answers", sid)
+    if raw_model is not None:
+        check.unknown_fields(raw_model, MODEL_FIELDS, sid, "model_answers.")
+        model = ModelAnswers(
+            check.text(raw_model, "opening", sid, "model_answers."),
+            check.text(raw_model, "concern", sid, "model_answers."),
+            check.text_list(raw_model, "pushbacks", sid, "model_answers."),
+        )
+        if pushbacks and model.pushbacks and len(model.pushbacks) != len(pushbacks):
+            check.error(raw_model.line_of("pushbacks"), sid, "model_answers.pushbacks",
+                        f"has {len(model.pushbacks)} answers for {len(pushbacks)} pushbacks "
+                        f"(one per pushback, in the same order)")
+
+    if not sid:
+        return None
+    return Scenario(
+        id=sid, topic=topic, difficulty=difficulty, default=default, title=title,
+        persona=persona, opening=opening, hidden_concern=concern, pushbacks=pushbacks,
+        concepts=concepts, evidence=evidence, jargon=tuple(jargon), next_steps=next_steps,
+        model_answers=model, file=check.file, line=raw.line,
+    )
+
+
+def _scenario_items(check: _Checker, path: Path) -> list[LineDict]:
+    try:
+        raw: Any = load_yaml(path)
+    except YamlSyntaxError as exc:
+        check.error(exc.line, "", "", exc.message)
+        return []
+    if raw is None:
+        return []
+    if not isinstance(raw, LineDict) or not isinstance(raw.get("scenarios"), list):
+        check.error(getattr(raw, "line", 1) or 1, "", "scenarios",
+                    "the file must be a mapping with a list 'scenarios'")
+        return []
+    items: list[LineDict] = []
+    for item in raw["scenarios"]:
+        if isinstance(item, LineDict):
+            items.append(item)
+        else:
+            check.error(raw.line_of("scenarios"), "", "scenarios",
+                        "each scenario must be a mapping")
+    return items
+
+
+def load_scenarios(root: Path) -> tuple[dict[str, Scenario], list[KnowledgeError]]:
+    """Load every scenario under root/objections/*.yaml; problems come back as KnowledgeErrors."""
+    errors: list[KnowledgeError] = []
+    scenarios: dict[str, Scenario] = {}
+    folder = root / "objections"
+    files = sorted(folder.glob("*.yaml"))
+    if not files:
+        errors.append(KnowledgeError(display_path(folder), 1, "", "scenarios",
+                                     "no scenario files (objections/*.yaml) found"))
+    first_file_of_topic: dict[str, str] = {}
+    for path in files:
+        check = _Checker(errors, str(path))
+        if path.stem in TOPICS:
+            first_file_of_topic.setdefault(path.stem, check.file)
+        for raw in _scenario_items(check, path):
+            scenario = _build(check, raw, path.stem)
+            if scenario is None:
+                continue
+            if scenario.id in scenarios:
+                other = scenarios[scenario.id]
+                check.error(raw.line_of("id"), scenario.id, "id",
+                            f"duplicate id (first defined at {other.file}:{other.line})")
+                continue
+            scenarios[scenario.id] = scenario
+            if scenario.topic in TOPICS:
+                first_file_of_topic.setdefault(scenario.topic, scenario.file)
+
+    for topic in TOPICS:
+        of_topic = [s for s in scenarios.values() if s.topic == topic]
+        defaults = [s for s in of_topic if s.default]
+        if len(defaults) == 1:
+            continue
+        if not defaults:
+            where = of_topic[0] if of_topic else None
+            errors.append(KnowledgeError(
+                where.file if where else first_file_of_topic.get(topic, display_path(folder)),
+                where.line if where else 1, where.id if where else "", "default",
+                f"topic '{topic}' needs exactly one scenario with 'default: true' (found none)"))
+            continue
+        first = defaults[0]
+        for extra in defaults[1:]:
+            errors.append(KnowledgeError(
+                extra.file, extra.line, extra.id, "default",
+                f"topic '{topic}' needs exactly one default scenario; "
+                f"'{first.id}' ({first.file}:{first.line}) is already the default"))
+    return scenarios, errors
+
+
+def default_scenario(scenarios: dict[str, Scenario], topic: str) -> Scenario | None:
+    """The topic's default scenario (the one whose opening the evaluation sets answer)."""
+    return next((s for s in scenarios.values() if s.topic == topic and s.default), None)
+
+
+def pick_scenario(scenarios: dict[str, Scenario], topic: str,
+                  difficulty: str | None = None) -> Scenario | None:
+    """The scenario for `roleplay <topic> [difficulty]`: that difficulty if any, else the default."""
+    if difficulty:
+        match = next((s for s in sorted(scenarios.values(), key=lambda s: s.id)
+                      if s.topic == topic and s.difficulty == difficulty), None)
+        if match is not None:
+            return match
+    return default_scenario(scenarios, topic)

@@ -1,0 +1,194 @@
+"""A fake of Slack's side on 127.0.0.1: the Web API, response_urls and a Socket Mode websocket.
+
+It speaks the real protocol (form or JSON bodies in, `{"ok": ...}` JSON out, 429 with
+Retry-After) and records every call, so tests assert what Slack would have received. Requests
+to our app are signed the way Slack signs them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import WSMsgType, web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+    headers: dict[str, str]
+
+
+@dataclass
+class FakeSlack:
+    """The Web API at `api_url`, response URLs under `/response/<n>`, Socket Mode at `/ws`."""
+
+    admins: set[str] = field(default_factory=set)
+    calls: list[Call] = field(default_factory=list)
+    responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    throttle: dict[str, int] = field(default_factory=dict)  # method -> number of 429s to send
+    server: TestServer | None = None
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    _ts: int = 1000
+    _event: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{n}", self._response)
+        app.router.add_get("/ws", self._socket)
+        self.server = TestServer(app, host="127.0.0.1", port=0)
+        await self.server.start_server()
+        return self
+
+    async def close(self) -> None:
+        for ws in self.sockets:
+            await ws.close()
+        if self.server is not None:
+            await self.server.close()
+
+    @property
+    def base(self) -> str:
+        assert self.server is not None
+        return f"http://127.0.0.1:{self.server.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base}/api/"
+
+    def response_url(self, n: int = 1) -> str:
+        return f"{self.base}/response/{n}"
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    async def wait_for(self, predicate: Any, timeout: float = 5.0) -> None:
+        """Wait until predicate() is true (bolt works after acknowledging)."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; calls={[c.method for c in self.calls]} "
+                                     f"responses={len(self.responses)}")
+            self._event.clear()
+            try:
+                await asyncio.wait_for(self._event.wait(), 0.05)
+            except TimeoutError:
+                pass
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.method == "POST" and request.content_type == "application/json":
+            params.update(await request.json())
+        elif request.method == "POST":
+            params.update({k: v for k, v in (await request.post()).items()})
+        return params
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        self.calls.append(Call(method, params, dict(request.headers)))
+        self._event.set()
+        if self.throttle.get(method, 0) > 0:
+            self.throttle[method] -= 1
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": "1"})
+        return web.json_response(self._answer(method, params))
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1",
+                    "team": "Test", "url": "https://test.slack.com/"}
+        if method == "users.info":
+            user = str(params.get("user"))
+            return {"ok": True, "user": {"id": user, "name": user.lower(), "is_admin":
+                                         user in self.admins, "is_owner": False,
+                                         "profile": {"display_name": f"{user}-name"}}}
+        if method == "conversations.open":
+            return {"ok": True, "channel": {"id": f"D{params.get('users')}"}}
+        if method in ("chat.postMessage", "chat.update"):
+            self._ts += 1
+            ts = params.get("ts") or f"{self._ts}.000100"
+            return {"ok": True, "channel": params.get("channel"), "ts": ts}
+        if method == "oauth.v2.access":
+            return {"ok": True, "app_id": "A1", "authed_user": {"id": "UINSTALLER"},
+                    "scope": "commands,chat:write", "token_type": "bot",
+                    "access_token": "xoxb-installed-token", "bot_user_id": "UBOT2",
+                    "team": {"id": "T9", "name": "Installed"}, "enterprise": None,
+                    "is_enterprise_install": False}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.server.port}/ws"}  # type: ignore[union-attr]
+        return {"ok": True}
+
+    async def _response(self, request: web.Request) -> web.Response:
+        self.responses.append((request.match_info["n"], await request.json()))
+        self._event.set()
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1})
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                self.acks.append(json.loads(message.data))
+                self._event.set()
+        return ws
+
+    async def push_envelope(self, kind: str, payload: dict[str, Any], envelope_id: str) -> None:
+        """Send a Socket Mode envelope to the connected app."""
+        await self.wait_for(lambda: bool(self.sockets))
+        await self.sockets[-1].send_json({"envelope_id": envelope_id, "type": kind,
+                                          "payload": payload, "accepts_response_payload":
+                                          kind != "events_api"})
+
+
+def sign(secret: str, body: str, timestamp: int | None = None) -> dict[str, str]:
+    """The headers Slack adds: X-Slack-Request-Timestamp and the v0 HMAC-SHA256 signature."""
+    ts = str(timestamp if timestamp is not None else int(time.time()))
+    digest = hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": f"v0={digest}"}
+
+
+def slash_body(text: str, user: str = "U1", channel: str = "C1", team: str = "T1",
+               response_url: str = "") -> str:
+    return urlencode({"token": "legacy", "team_id": team, "team_domain": "test",
+                      "channel_id": channel, "channel_name": "general" if channel[0] == "C"
+                      else "directmessage", "user_id": user, "user_name": user.lower(),
+                      "command": "/aws-quiz", "text": text, "api_app_id": "A1",
+                      "response_url": response_url, "trigger_id": "1.2.3"})
+
+
+def action_body(action_id: str, value: str, user: str = "U1", channel: str = "C1",
+                team: str = "T1", response_url: str = "", in_view: bool = False) -> str:
+    payload: dict[str, Any] = {
+        "type": "block_actions", "team": {"id": team, "domain": "test"},
+        "user": {"id": user, "username": user.lower(), "team_id": team},
+        "api_app_id": "A1", "token": "legacy", "trigger_id": "1.2.3",
+        "actions": [{"type": "button", "action_id": action_id, "block_id": "b1",
+                     "value": value, "action_ts": str(time.time())}],
+    }
+    if in_view:
+        payload["container"] = {"type": "view", "view_id": "V1"}
+        payload["view"] = {"id": "V1", "type": "home"}
+    else:
+        payload["container"] = {"type": "message", "message_ts": "1.1", "channel_id": channel,
+                                "is_ephemeral": True}
+        payload["channel"] = {"id": channel, "name": "general"}
+        payload["response_url"] = response_url
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def event_body(event: dict[str, Any], event_id: str, team: str = "T1") -> str:
+    return json.dumps({"token": "legacy", "team_id": team, "api_app_id": "A1", "event": event,
+                       "type": "event_callback", "event_id": event_id,
+                       "event_time": int(time.time())})
