@@ -43,6 +43,13 @@ def _parser() -> argparse.ArgumentParser:
     dsub = daily.add_subparsers(dest="daily_command", metavar="ACTION", required=True)
     dsub.add_parser("run-due", help="one scheduler pass (post and reveal what is due), for cron")
 
+    roleplay = sub.add_parser("roleplay", help="objection role-play tools")
+    rsub = roleplay.add_subparsers(dest="roleplay_command", metavar="ACTION", required=True)
+    grade = rsub.add_parser("grade", help="grade a reply to a topic's default opening objection")
+    grade.add_argument("--topic", required=True, choices=["security", "cost", "scalability"])
+    grade.add_argument("--json", action="store_true", help="print the grade as JSON")
+    grade.add_argument("reply", help="the learner's reply; '-' reads one reply per stdin line")
+
     db = sub.add_parser("db", help="manage the database (DATABASE_URL)")
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     dbsub.add_parser("upgrade", help="run the migrations up to the newest schema")
@@ -104,6 +111,39 @@ def _print_check(kb: KnowledgeBase, as_json: bool) -> int:
     return 1 if kb.errors or report["uncovered"] else 0
 
 
+def _cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.roleplay.dialogue import former_name_map
+    from bot.roleplay.grader import grade, keep_start_stop
+    from bot.roleplay.scenarios import default_scenario
+
+    kb = load_checked(settings)
+    scenario = default_scenario(kb.scenarios, args.topic)
+    if scenario is None:
+        print(f"aws-quiz: no default {args.topic} scenario", file=sys.stderr)
+        return 2
+    former = former_name_map(kb)
+    replies = [line.rstrip("\n") for line in sys.stdin] if args.reply == "-" else [args.reply]
+    as_json = args.json or args.reply == "-"
+    for reply in replies:
+        result = grade(reply, scenario, "opening", "", former)
+        if as_json:
+            print(json.dumps(result.to_json(), ensure_ascii=False), flush=True)
+            continue
+        print(f"{result.score}/100 ({result.band}) against {scenario.persona.name}: "
+              f"\"{scenario.opening_line}\"")
+        for criterion in result.criteria:
+            quoted = "; ".join(f'"{e}"' for e in criterion.evidence)
+            print(f"  {criterion.name:<28} {criterion.points:>3}/{criterion.max:<3} {quoted}")
+        for penalty in result.penalties:
+            quoted = "; ".join(f'"{e}"' for e in penalty.evidence)
+            print(f"  {penalty.rule:<28} {penalty.points:>3}     {quoted}")
+        for line in keep_start_stop(result):
+            print(f"  {line}")
+        for suggestion in result.suggestions:
+            print(f"  {suggestion}")
+    return 0
+
+
 async def _chat(settings: Settings, user: str) -> None:
     from adapters.console import run_console
 
@@ -133,6 +173,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "chat":
             asyncio.run(_chat(settings, args.user or getpass.getuser() or "you"))
             return 0
+        if args.command == "roleplay":
+            return _cmd_grade(args, settings)
         if args.command == "db":
             asyncio.run(_db_upgrade(settings))
             return 0

@@ -81,6 +81,10 @@ class ConsoleChat:
     def show(self, replies: list[Reply]) -> None:
         """Print replies and remember the numbered choices of the last one that had any."""
         for reply in replies:
+            if reply.dm and not self.context.direct:
+                self.context = replace(self.context, channel=f"dm-{self.context.user}",
+                                       direct=True)
+                self._print("(continuing in your direct messages with the bot)")
             self._print(render(reply))
             if reply.choices:
                 self.choices = list(reply.choices)

@@ -15,11 +15,13 @@ from bot.ports import Outbounds
 from bot.quiz.exam import ExamFeature
 from bot.quiz.feature import Clock, QuizFeature
 from bot.quiz.progress import ProgressFeature
+from bot.roleplay.dialogue import RoleplayFeature
 from bot.router import Router
 from bot.store.dailystore import DailyStore
 from bot.store.database import Database, utcnow
 from bot.store.quizstore import QuizStore
 from bot.store.refstore import RefStore
+from bot.store.roleplaystore import RoleplayStore
 
 
 class KnowledgeInvalid(Exception):
@@ -73,7 +75,14 @@ def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database
         quiz = QuizFeature(kb, store, rng=rng, clock=clock)
         quiz.register(router)
         ExamFeature(quiz, pass_mark=settings.exam_pass_mark).register(router)
-        ProgressFeature(kb, store, clock).register(router)
+        progress = ProgressFeature(kb, store, clock)
+        progress.register(router)
+        roleplay = RoleplayFeature(kb, kb.scenarios, RoleplayStore(db, clock), store,
+                                   idle_minutes=settings.roleplay_idle_minutes, rng=rng,
+                                   clock=clock)
+        roleplay.register(router)
+        progress.extra_sections.append(roleplay.stats_lines)
+        quiz.review_extras.append(roleplay.due_reply)
         core.refs = RefStore(db)
         core.daily = DailyFeature(kb, DailyStore(db, clock), store, core.refs, core.outbounds,
                                   admins=settings.admins, rng=rng, clock=clock)

@@ -25,6 +25,7 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "text"
     exam_pass_mark: int = 70
+    roleplay_idle_minutes: int = 30
 
     @property
     def effective_database_url(self) -> str:
@@ -43,4 +44,5 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             log_format=env.get("LOG_FORMAT", "text"),
             exam_pass_mark=int(env.get("AWS_QUIZ_PASS_MARK", "70")),
+            roleplay_idle_minutes=int(env.get("AWS_QUIZ_ROLEPLAY_IDLE_MINUTES", "30")),
         )

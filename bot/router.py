@@ -52,7 +52,7 @@ class Router:
         self._actions[action_id] = handler
 
     def intercept(self, interceptor: Interceptor) -> None:
-        """Register a hook that may claim free text first (e.g. a role-play reply in a DM)."""
+        """Register a hook that sees text before the commands (e.g. a role-play reply in a DM)."""
         self._interceptors.append(interceptor)
 
     async def handle(self, message: Message) -> list[Reply]:
@@ -60,14 +60,14 @@ class Router:
         text = message.text.strip()
         if not text:
             return await self._help(message, "")
-        word, _, rest = text.partition(" ")
-        command = self._commands.get(word.lower())
-        if command is not None:
-            return await command.handler(message, rest.strip())
         for interceptor in self._interceptors:
             replies = await interceptor(message)
             if replies is not None:
                 return replies
+        word, _, rest = text.partition(" ")
+        command = self._commands.get(word.lower())
+        if command is not None:
+            return await command.handler(message, rest.strip())
         return await self._ask(message, text)
 
     async def handle_action(self, action: Action) -> list[Reply]:

@@ -52,3 +52,10 @@ def test_former_names_are_kept_as_aliases(kb: KnowledgeBase) -> None:
     for name in ("lamba", "elasticcache", "aws single sign-on",
                  "cloudendure disaster recovery"):
         assert name in former, name
+
+
+def test_objection_scenarios_ship_for_every_topic(kb: KnowledgeBase) -> None:
+    for topic in ("security", "cost", "scalability"):
+        scenarios = [s for s in kb.scenarios.values() if s.topic == topic]
+        assert len(scenarios) >= 3, topic
+        assert sum(s.default for s in scenarios) == 1, topic

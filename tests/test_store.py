@@ -103,3 +103,20 @@ async def test_display_names_follow_the_latest_contact(db: Database) -> None:
     [(user_id, name, correct, answered)] = await store.leaderboard("T1", None)
     assert (user_id, name, correct, answered) == ("U1", "Alice Smith", 1, 1)
     assert await store.last_question("T1", "U1") == "q"
+
+
+async def test_a_roleplay_state_is_advanced_once_per_version(db: Database) -> None:
+    from bot.store.roleplaystore import RoleplayStore
+
+    store = RoleplayStore(db)
+    session = await store.create("T1", "U1", "cost-cfo", "cost", {"turn": "opening"})
+    saved = await asyncio.gather(store.save(session, {"turn": "concern"}),
+                                 store.save(session, {"turn": "pushback"}))
+    assert sorted(saved) == [False, True], "a stale copy of the session cannot overwrite"
+    fresh = await store.open_session("T1", "U1")
+    assert fresh is not None and fresh.version == 1
+    assert fresh.state["turn"] in ("concern", "pushback")
+    assert await store.save(fresh, fresh.state, status="finished", score=71)
+    assert await store.open_session("T1", "U1") is None
+    [done] = await store.finished("T1", "U1")
+    assert done.score == 71

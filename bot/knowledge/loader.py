@@ -364,6 +364,11 @@ def load_knowledge(root: Path) -> KnowledgeBase:
                 kb.questions[question.id] = question
                 question_raw.append((question, raw))
 
+    from bot.roleplay.scenarios import load_scenarios
+
+    if (root / "objections").is_dir():  # role-play scenarios are optional for a knowledge base
+        kb.scenarios, scenario_errors = load_scenarios(root)
+        kb.errors.extend(scenario_errors)
     _check_references(kb, entry_raw)
     for question, raw in question_raw:
         if question.entry and question.entry not in kb.entries:
@@ -383,9 +388,13 @@ def coverage(kb: KnowledgeBase) -> dict[str, Any]:
                             "entries": n_entries, "questions": n_questions})
         if n_entries == 0:
             uncovered.append(section.name)
+    from bot.roleplay.scenarios import TOPICS
+
     return {
         "entries": len(kb.entries),
         "questions": len(kb.questions),
+        "scenarios": {topic: sum(1 for s in kb.scenarios.values() if s.topic == topic)
+                      for topic in TOPICS},
         "sections": per_section,
         "uncovered": uncovered,
         "errors": [e.as_dict() for e in kb.errors],

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.roleplay.scenarios import Scenario
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,7 @@ class KnowledgeBase:
     domains: list[Domain]
     entries: dict[str, Entry] = field(default_factory=dict)
     questions: dict[str, Question] = field(default_factory=dict)
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
     errors: list[KnowledgeError] = field(default_factory=list)
 
     def module_of(self, section: str) -> str:

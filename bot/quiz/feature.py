@@ -50,6 +50,7 @@ class QuizFeature:
         self.rng = rng or random.Random()
         self.clock = clock
         self.exam_hook: ExamHook | None = None
+        self.review_extras: list[Callable[[Context, datetime], Awaitable[Reply | None]]] = []
 
     def register(self, router: Router) -> None:
         router.command("quiz", "quiz [topic]", "one question now, with feedback", self.cmd_quiz)
@@ -92,9 +93,12 @@ class QuizFeature:
                          key=lambda c: c.due)
             choice = next((c.item_id for c in due if c.item_id != last),
                           due[0].item_id if due else None)
+            extras = [r for extra in self.review_extras
+                      if (r := await extra(ctx, end_of_day(now))) is not None]
             if choice is None:
-                return [self._nothing_due(question_cards)]
+                return [self._nothing_due(question_cards), *extras]
             heading = f"Review ({len(due)} due today)"
+            return [await self.show(ctx, self.kb.questions[choice], mode, heading), *extras]
         else:
             answers = await self.store.answers(ctx.tenant, ctx.user)
             choice = next_question(self.kb, list(scope.question_ids), question_cards, answers,
