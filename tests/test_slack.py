@@ -362,3 +362,23 @@ async def test_socket_mode_receives_commands_over_the_websocket(
         assert fake.of("apps.connections.open")[0].headers["Authorization"] == "Bearer xapp-test"
     finally:
         await adapter.stop()
+
+
+async def test_roleplay_from_a_channel_opens_a_dm_and_continues_there(
+        harness: Harness, fake: FakeSlack) -> None:
+    notice = await harness.command("roleplay cost", channel="C1")
+    assert notice["response_type"] == "ephemeral" and "direct message" in notice["text"]
+    await fake.wait_for(lambda: bool(fake.of("chat.postMessage")))
+    assert fake.of("conversations.open")[0].params["users"] == "U1"
+    opening = fake.of("chat.postMessage")[0].params
+    assert opening["channel"] == "DU1" and "Role-play" in opening["text"]
+    event = {"type": "message", "channel_type": "im", "channel": "DU1", "user": "U1",
+             "text": "I understand, that's a fair concern. What does your spend look like today?",
+             "ts": "1700000001.000100"}
+    assert await harness.event(event, "EvRp1") == 200
+    await fake.wait_for(lambda: len(fake.of("chat.postMessage")) == 2)
+    turn = fake.of("chat.postMessage")[1].params
+    assert turn["channel"] == "DU1" and "This reply:" in turn["text"]
+    assert await harness.event(event, "EvRp1", headers={"X-Slack-Retry-Num": "1"}) == 200
+    await asyncio.sleep(0.3)
+    assert len(fake.of("chat.postMessage")) == 2, "a retried delivery is not graded again"
