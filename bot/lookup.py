@@ -28,6 +28,7 @@ from bot.knowledge.schema import Entry
 
 CONFIDENT = 50.0
 CLOSE = 8.0
+TYPO_SIMILARITY = 80.0  # below this a name is not a misspelling of the query, only a hint
 NAME_WEIGHT, SUMMARY_WEIGHT, DETAIL_WEIGHT = 1.0, 0.85, 0.7
 
 QUESTION_PREFIXES = (
@@ -196,8 +197,11 @@ class Lookup:
             if len(compact) <= 4 and score < 100:
                 continue
             owner = self._name_owner[position]
-            if score > scores.get(owner, (0.0, ""))[0]:
-                scores[owner] = (float(score), self._name_label[position])
+            value = float(score)
+            if value < TYPO_SIMILARITY:  # "going to rain" is not a typo of "going to production"
+                value -= 3 * (TYPO_SIMILARITY - value)
+            if value > scores.get(owner, (0.0, ""))[0]:
+                scores[owner] = (value, self._name_label[position])
         return scores
 
     def _resolve_term(self, term: str) -> list[tuple[str, float]]:
@@ -217,6 +221,7 @@ class Lookup:
             return {}
         total = 0.0
         gained: dict[int, float] = defaultdict(float)
+        named: dict[int, bool] = defaultdict(bool)
         for term in terms:
             resolved = self._resolve_term(term)
             if not resolved:
@@ -227,9 +232,13 @@ class Lookup:
             total += idf
             for index, weight in self._postings[known].items():
                 gained[index] += idf * weight * similarity
+                named[index] |= weight == NAME_WEIGHT
         if total <= 0:
             return {}
-        return {index: 100.0 * value / total for index, value in gained.items()}
+        # One word found only in an entry's text ("life", "capital") is not enough to answer.
+        single = len(terms) == 1
+        return {index: 100.0 * value / total * (0.5 if single and not named[index] else 1.0)
+                for index, value in gained.items()}
 
     def search(self, query: str, limit: int = 5) -> LookupResult:
         """Rank entries for `query`; `confident` says whether the best may be given as the answer."""
