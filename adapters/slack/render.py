@@ -57,12 +57,34 @@ def _chunks(text: str) -> list[str]:
     return chunks
 
 
+CONTEXT_LINE = re.compile(r"^_[^_].*[^_\\]_$")
+
+
+def _text_blocks(text: str) -> list[dict[str, Any]]:
+    """Sections for ordinary lines; a line that is entirely _italic_ becomes a context block."""
+    out: list[dict[str, Any]] = []
+    pending: list[str] = []
+
+    def flush() -> None:
+        if pending:
+            out.extend({"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+                       for chunk in _chunks(to_mrkdwn("\n".join(pending))))
+            pending.clear()
+
+    for line in text.split("\n"):
+        if CONTEXT_LINE.match(line) and len(line) < SECTION_LIMIT:
+            flush()
+            out.append({"type": "context", "elements": [{"type": "mrkdwn",
+                                                          "text": to_mrkdwn(line)}]})
+        else:
+            pending.append(line)
+    flush()
+    return out
+
+
 def blocks(reply: Reply) -> list[dict[str, Any]]:
-    """Sections for the text, a fields section, and one actions block of buttons."""
-    out: list[dict[str, Any]] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
-        for chunk in _chunks(to_mrkdwn(reply.text))
-    ]
+    """Sections for the text (context blocks for meta lines), fields, one actions block."""
+    out = _text_blocks(reply.text)
     for start in range(0, len(reply.fields), 10):
         out.append({"type": "section", "fields": [
             {"type": "mrkdwn", "text": f"*{escape(f.label)}*\n{escape(f.value)}"}
