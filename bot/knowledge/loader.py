@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bot.knowledge.checker import FieldChecker, display_path
 from bot.knowledge.schema import (
     Domain,
     Entry,
@@ -31,62 +32,9 @@ CHOOSE_WORDS = {2: "two", 3: "three"}
 LETTERS = "ABCDEFGH"
 
 
-def display_path(path: str | Path) -> str:
-    """A path relative to the working directory when it is below it, for short messages."""
-    try:
-        return str(Path(path).resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
 def normalise_name(name: str) -> str:
     """The form in which names and aliases are compared: lower case, single spaces."""
     return " ".join(name.lower().split())
-
-
-class _Checker:
-    """Collects errors for one file while typed records are built from it."""
-
-    def __init__(self, kb: KnowledgeBase, file: str) -> None:
-        self.kb = kb
-        self.file = display_path(file)
-
-    def error(self, line: int, item_id: str, field: str, message: str) -> None:
-        self.kb.errors.append(KnowledgeError(self.file, line, item_id, field, message))
-
-    def text(self, raw: LineDict, key: str, item_id: str, required: bool = True) -> str:
-        value = raw.get(key)
-        if value is None:
-            if required:
-                self.error(raw.line, item_id, key, "is required")
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            self.error(raw.line_of(key), item_id, key, "must be a non-empty string")
-            return ""
-        return " ".join(value.split())
-
-    def text_list(
-        self, raw: LineDict, key: str, item_id: str, required: bool = True, non_empty: bool = False
-    ) -> tuple[str, ...]:
-        value = raw.get(key)
-        if value is None:
-            if required:
-                self.error(raw.line, item_id, key, "is required")
-            return ()
-        if not isinstance(value, list) or not all(
-            isinstance(v, str) and v.strip() for v in value
-        ):
-            self.error(raw.line_of(key), item_id, key, "must be a list of non-empty strings")
-            return ()
-        if non_empty and not value:
-            self.error(raw.line_of(key), item_id, key, "must not be empty")
-        return tuple(" ".join(v.split()) for v in value)
-
-    def unknown_fields(self, raw: LineDict, allowed: set[str], item_id: str) -> None:
-        for key in raw:
-            if key not in allowed:
-                self.error(raw.line_of(key), item_id, key, f"unknown field (allowed: "
-                           f"{', '.join(sorted(allowed))})")
 
 
 def _read_sections(path: Path, kb: KnowledgeBase) -> list[Section]:
@@ -108,7 +56,7 @@ def _read_sections(path: Path, kb: KnowledgeBase) -> list[Section]:
 
 
 def _read_domains(path: Path, kb: KnowledgeBase) -> list[Domain]:
-    check = _Checker(kb, str(path))
+    check = FieldChecker(kb.errors, str(path))
     try:
         raw = load_yaml(path)
     except FileNotFoundError:
@@ -132,7 +80,7 @@ def _read_domains(path: Path, kb: KnowledgeBase) -> list[Domain]:
     return domains
 
 
-def _items(check: _Checker, path: Path, key: str) -> list[LineDict]:
+def _items(check: FieldChecker, path: Path, key: str) -> list[LineDict]:
     """The list under `key` in a content file, or [] after recording why not."""
     try:
         raw = load_yaml(path)
@@ -153,7 +101,7 @@ def _items(check: _Checker, path: Path, key: str) -> list[LineDict]:
     return items
 
 
-def _build_entry(check: _Checker, raw: LineDict, domain: str, section_names: set[str]) -> Entry:
+def _build_entry(check: FieldChecker, raw: LineDict, domain: str, section_names: set[str]) -> Entry:
     entry_id = raw.get("id") if isinstance(raw.get("id"), str) else ""
     entry_id = entry_id or ""
     check.unknown_fields(raw, ENTRY_FIELDS, entry_id)
@@ -161,13 +109,13 @@ def _build_entry(check: _Checker, raw: LineDict, domain: str, section_names: set
     if entry_id and not ID_RE.match(entry_id):
         check.error(raw.line_of("id"), entry_id, "id", "must be kebab-case (a-z, 0-9, '-')")
     title = check.text(raw, "title", entry_id)
-    aliases = check.text_list(raw, "aliases", entry_id)
-    former = check.text_list(raw, "former_names", entry_id, required=False)
+    aliases = check.text_list(raw, "aliases", entry_id, minimum=0)
+    former = check.text_list(raw, "former_names", entry_id, minimum=0, required=False)
     summary = check.text(raw, "summary", entry_id)
     if summary and len(SENTENCE_SPLIT.split(summary)) > 2:
         check.error(raw.line_of("summary"), entry_id, "summary", "must be one or two sentences")
-    details = check.text_list(raw, "details", entry_id, non_empty=True)
-    related = check.text_list(raw, "related", entry_id)
+    details = check.text_list(raw, "details", entry_id)
+    related = check.text_list(raw, "related", entry_id, minimum=0)
     entry_domain = check.text(raw, "domain", entry_id)
     if entry_domain and entry_domain != domain:
         check.error(raw.line_of("domain"), entry_id, "domain",
@@ -176,7 +124,7 @@ def _build_entry(check: _Checker, raw: LineDict, domain: str, section_names: set
     if section and section not in section_names:
         check.error(raw.line_of("section"), entry_id, "section",
                     f"unknown section '{section}' (see knowledge/sections.tsv)")
-    links = check.text_list(raw, "links", entry_id, required=False)
+    links = check.text_list(raw, "links", entry_id, minimum=0, required=False)
     for link in links:
         if not link.startswith("https://"):
             check.error(raw.line_of("links"), entry_id, "links", f"not an https URL: {link}")
@@ -189,7 +137,7 @@ def _build_entry(check: _Checker, raw: LineDict, domain: str, section_names: set
 
 
 def _letters_to_indexes(
-    check: _Checker, raw: LineDict, qid: str, n_options: int
+    check: FieldChecker, raw: LineDict, qid: str, n_options: int
 ) -> tuple[int, ...]:
     value = raw.get("answer")
     if value is None:
@@ -216,7 +164,7 @@ def _letters_to_indexes(
 
 
 def _build_question(
-    check: _Checker, raw: LineDict, domain: str, section_names: set[str]
+    check: FieldChecker, raw: LineDict, domain: str, section_names: set[str]
 ) -> Question:
     qid = raw.get("id") if isinstance(raw.get("id"), str) else ""
     qid = qid or ""
@@ -262,7 +210,7 @@ def _build_question(
 
 
 def _check_kind(
-    check: _Checker, raw: LineDict, qid: str, kind: str, prompt: str,
+    check: FieldChecker, raw: LineDict, qid: str, kind: str, prompt: str,
     options: list[Option], answer: tuple[int, ...],
 ) -> None:
     line = raw.line_of("options")
@@ -337,7 +285,7 @@ def load_knowledge(root: Path) -> KnowledgeBase:
     for domain in kb.domains:
         path = root / f"{domain.id}.yaml"
         if path.exists():
-            check = _Checker(kb, str(path))
+            check = FieldChecker(kb.errors, str(path))
             for raw in _items(check, path, "entries"):
                 entry = _build_entry(check, raw, domain.id, section_names)
                 if not entry.id:
@@ -351,7 +299,7 @@ def load_knowledge(root: Path) -> KnowledgeBase:
                 entry_raw[entry.id] = raw
         qpath = root / "questions" / f"{domain.id}.yaml"
         if qpath.exists():
-            check = _Checker(kb, str(qpath))
+            check = FieldChecker(kb.errors, str(qpath))
             for raw in _items(check, qpath, "questions"):
                 question = _build_question(check, raw, domain.id, section_names)
                 if not question.id:

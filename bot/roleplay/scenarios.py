@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.knowledge.loader import display_path
+from bot.knowledge.checker import FieldChecker, display_path
 from bot.knowledge.schema import KnowledgeError
 from bot.knowledge.yamlsource import LineDict, YamlSyntaxError, load_yaml
 
@@ -122,80 +122,12 @@ class Scenario:
         return max(1, math.ceil(self.total_weight / 2))
 
 
-class _Checker:
-    """Collects errors for one scenario file while typed records are built from it."""
-
-    def __init__(self, errors: list[KnowledgeError], file: str) -> None:
-        self.errors = errors
-        self.file = display_path(file)
-
-    def error(self, line: int, item_id: str, field: str, message: str) -> None:
-        self.errors.append(KnowledgeError(self.file, line, item_id, field, message))
-
-    def text(self, raw: LineDict, key: str, item_id: str, prefix: str = "") -> str:
-        name = prefix + key
-        value = raw.get(key)
-        if value is None:
-            self.error(raw.line, item_id, name, "is required")
-            return ""
-        if not isinstance(value, str) or not value.strip():
-            self.error(raw.line_of(key), item_id, name, "must be a non-empty string")
-            return ""
-        return " ".join(value.split())
-
-    def text_list(self, raw: LineDict, key: str, item_id: str, prefix: str = "",
-                  minimum: int = 1) -> tuple[str, ...]:
-        name = prefix + key
-        value = raw.get(key)
-        if value is None:
-            self.error(raw.line, item_id, name, "is required")
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-            self.error(raw.line_of(key), item_id, name, "must be a list of non-empty strings")
-            return ()
-        if len(value) < minimum:
-            self.error(raw.line_of(key), item_id, name, f"needs at least {minimum} item(s)")
-        return tuple(" ".join(v.split()) for v in value)
-
-    def mapping(self, raw: LineDict, key: str, item_id: str, prefix: str = "") -> LineDict | None:
-        value = raw.get(key)
-        if value is None:
-            self.error(raw.line, item_id, prefix + key, "is required")
-            return None
-        if not isinstance(value, LineDict):
-            self.error(raw.line_of(key), item_id, prefix + key, "must be a mapping")
-            return None
-        return value
-
-    def mappings(self, raw: LineDict, key: str, item_id: str, minimum: int = 1) -> list[LineDict]:
-        value = raw.get(key)
-        if value is None:
-            self.error(raw.line, item_id, key, "is required")
-            return []
-        if not isinstance(value, list):
-            self.error(raw.line_of(key), item_id, key, "must be a list of mappings")
-            return []
-        items = [v for v in value if isinstance(v, LineDict)]
-        if len(items) != len(value):
-            self.error(raw.line_of(key), item_id, key, "each item must be a mapping")
-        if len(value) < minimum:
-            self.error(raw.line_of(key), item_id, key, f"needs at least {minimum} item(s)")
-        return items
-
-    def unknown_fields(self, raw: LineDict, allowed: set[str], item_id: str,
-                       prefix: str = "") -> None:
-        for key in raw:
-            if key not in allowed:
-                self.error(raw.line_of(key), item_id, prefix + key,
-                           f"unknown field (allowed: {', '.join(sorted(allowed))})")
-
-
 def _try_text(value: str) -> str:
     """Authors may write 'Try: ...' or just the suggestion; store the suggestion alone."""
     return re.sub(r"^try:\s*", "", value, flags=re.IGNORECASE)
 
 
-def _points(check: _Checker, raw: LineDict, key: str, sid: str, weighted: bool,
+def _points(check: FieldChecker, raw: LineDict, key: str, sid: str, weighted: bool,
             ) -> list[tuple[LineDict, str, str, int, tuple[str, ...], str]]:
     """Shared validation of `concepts` and `evidence` items."""
     allowed = CONCEPT_FIELDS if weighted else EVIDENCE_FIELDS
@@ -235,7 +167,7 @@ def _points(check: _Checker, raw: LineDict, key: str, sid: str, weighted: bool,
     return built
 
 
-def _build(check: _Checker, raw: LineDict, file_topic: str) -> Scenario | None:
+def _build(check: FieldChecker, raw: LineDict, file_topic: str) -> Scenario | None:
     raw_id = raw.get("id")
     sid = raw_id if isinstance(raw_id, str) else ""
     check.unknown_fields(raw, SCENARIO_FIELDS, sid)
@@ -321,7 +253,7 @@ def _build(check: _Checker, raw: LineDict, file_topic: str) -> Scenario | None:
     )
 
 
-def _scenario_items(check: _Checker, path: Path) -> list[LineDict]:
+def _scenario_items(check: FieldChecker, path: Path) -> list[LineDict]:
     try:
         raw: Any = load_yaml(path)
     except YamlSyntaxError as exc:
@@ -354,7 +286,7 @@ def load_scenarios(root: Path) -> tuple[dict[str, Scenario], list[KnowledgeError
                                      "no scenario files (objections/*.yaml) found"))
     first_file_of_topic: dict[str, str] = {}
     for path in files:
-        check = _Checker(errors, str(path))
+        check = FieldChecker(errors, str(path))
         if path.stem in TOPICS:
             first_file_of_topic.setdefault(path.stem, check.file)
         for raw in _scenario_items(check, path):
