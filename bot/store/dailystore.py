@@ -9,8 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from bot.store.database import Database, as_utc, utcnow
@@ -79,11 +77,10 @@ class DailyStore:
 
     async def subscribe(self, platform: str, tenant: str, channel: str, post_time: str,
                         timezone: str, days: str, reveal_minutes: int, user: str) -> Subscription:
-        insert: Any = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
         values = {"post_time": post_time, "timezone": timezone, "days": days,
                   "reveal_minutes": reveal_minutes, "enabled": True, "created_by": user,
                   "updated_at": self.clock()}
-        stmt = insert(daily_subscriptions).values(id=uuid.uuid4().hex, platform=platform,
+        stmt = self.db.upsert(daily_subscriptions).values(id=uuid.uuid4().hex, platform=platform,
                                                   tenant=tenant, channel=channel, **values)
         stmt = stmt.on_conflict_do_update(index_elements=["platform", "tenant", "channel"],
                                           set_=values)

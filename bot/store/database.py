@@ -9,6 +9,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -59,6 +61,12 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    def upsert(self, table: Any) -> Any:
+        """An INSERT that supports `.on_conflict_do_update` on this database's dialect."""
+        if self.dialect == "postgresql":
+            return pg_insert(table)
+        return sqlite_insert(table)
 
     @property
     def safe_url(self) -> str:

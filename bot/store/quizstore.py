@@ -9,8 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.database import Database, as_utc, utcnow
@@ -96,13 +94,10 @@ class QuizStore:
         self.db = db
         self.clock = clock
 
-    def _insert(self, table: Any) -> Any:
-        return (pg_insert if self.db.dialect == "postgresql" else sqlite_insert)(table)
-
     async def touch_user(self, tenant: str, user_id: str, name: str) -> None:
         """Create the learner on first contact; keep the display name fresh."""
         now = self.clock()
-        stmt = self._insert(users).values(tenant=tenant, user_id=user_id, name=name or user_id,
+        stmt = self.db.upsert(users).values(tenant=tenant, user_id=user_id, name=name or user_id,
                                           created_at=now, last_seen_at=now)
         set_: dict[str, Any] = {"last_seen_at": now}
         if name:
@@ -187,7 +182,7 @@ class QuizStore:
     async def _save_card(self, conn: AsyncConnection, tenant: str, user_id: str, item_id: str,
                          module: str, card: dict[str, Any], due: datetime,
                          now: datetime) -> None:
-        stmt = self._insert(cards).values(tenant=tenant, user_id=user_id, item_id=item_id,
+        stmt = self.db.upsert(cards).values(tenant=tenant, user_id=user_id, item_id=item_id,
                                           module=module, card=card, due=due, updated_at=now)
         stmt = stmt.on_conflict_do_update(
             index_elements=["tenant", "user_id", "item_id"],

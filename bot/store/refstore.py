@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.model import ConversationRef
 from bot.store.database import Database, utcnow
@@ -20,9 +16,8 @@ class RefStore:
         self.db = db
 
     async def save(self, ref: ConversationRef) -> None:
-        insert: Any = pg_insert if self.db.dialect == "postgresql" else sqlite_insert
         now = utcnow()
-        stmt = insert(conversation_refs).values(platform=ref.platform, tenant=ref.tenant,
+        stmt = self.db.upsert(conversation_refs).values(platform=ref.platform, tenant=ref.tenant,
                                                 channel=ref.channel, reference=ref.reference,
                                                 updated_at=now)
         stmt = stmt.on_conflict_do_update(index_elements=["platform", "tenant", "channel"],
