@@ -50,6 +50,10 @@ def _parser() -> argparse.ArgumentParser:
     grade.add_argument("--json", action="store_true", help="print the grade as JSON")
     grade.add_argument("reply", help="the learner's reply; '-' reads one reply per stdin line")
 
+    from adapters.teams.cli import register as register_teams
+
+    register_teams(sub)
+
     db = sub.add_parser("db", help="manage the database (DATABASE_URL)")
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     dbsub.add_parser("upgrade", help="run the migrations up to the newest schema")
@@ -175,6 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "roleplay":
             return _cmd_grade(args, settings)
+        if args.command == "teams":
+            from adapters.teams.cli import run as run_teams
+
+            return run_teams(args)
         if args.command == "db":
             asyncio.run(_db_upgrade(settings))
             return 0

@@ -1,0 +1,183 @@
+"""Teams activities read as the core's neutral events: who, where, what they said or pressed.
+
+- `Context`: platform "teams", tenant = conversation.tenantId (or channelData.tenant.id),
+  user = from.aadObjectId (or from.id), user_name = from.name, direct = a personal chat.
+  A channel's conversation id arrives as `19:...@thread.tacv2;messageid=<root>` when the message
+  is in a reply chain: `channel` is the part before `;messageid=`, `thread` the root's id.
+- Text: in a personal chat the whole text is the command; in channels and group chats only a
+  message that @mentions the bot counts, with the mention removed before parsing.
+- A card submit (Action.Submit) arrives as a message whose `value` is the button's data:
+  `{"action_id": ..., "value": ...}`.
+- `conversation_ref`: our ConversationRef, with the SDK's ConversationReference as JSON, pointing
+  at the channel itself (no thread, no user) so that the daily post starts a new thread.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from botbuilder.core import TurnContext
+from botbuilder.schema import Activity, ConversationReference
+
+from bot.model import Context, ConversationRef
+
+PERSONAL = "personal"
+CHANNEL = "channel"
+GROUP_CHAT = "groupChat"
+THREAD_MARK = ";messageid="
+_AT = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+_SPACES = re.compile(r"\s+")
+
+
+def split_conversation_id(conversation_id: str) -> tuple[str, str | None]:
+    """`19:abc@thread.tacv2;messageid=17` -> ("19:abc@thread.tacv2", "17")."""
+    base, mark, thread = conversation_id.partition(THREAD_MARK)
+    return base, (thread or None) if mark else None
+
+
+def channel_data(activity: Activity) -> dict[str, Any]:
+    data = activity.channel_data
+    return data if isinstance(data, dict) else {}
+
+
+def conversation_type(activity: Activity) -> str:
+    conversation = activity.conversation
+    kind = getattr(conversation, "conversation_type", None) if conversation else None
+    if kind:
+        return str(kind)
+    if channel_data(activity).get("channel"):
+        return CHANNEL
+    return PERSONAL if not getattr(conversation, "is_group", False) else GROUP_CHAT
+
+
+def tenant_of(activity: Activity) -> str:
+    conversation = activity.conversation
+    if conversation is not None:
+        # the SDK's schema maps "tenantID"; Teams sends "tenantId", which lands in extras
+        extras = getattr(conversation, "additional_properties", None) or {}
+        tenant = conversation.tenant_id or extras.get("tenantId")
+        if tenant:
+            return str(tenant)
+    data_tenant = channel_data(activity).get("tenant")
+    if isinstance(data_tenant, dict) and data_tenant.get("id"):
+        return str(data_tenant["id"])
+    return ""
+
+
+def user_of(activity: Activity) -> tuple[str, str]:
+    """(stable user id, display name): the Entra object id when Teams sends one."""
+    sender = activity.from_property
+    if sender is None:
+        return "", ""
+    return str(sender.aad_object_id or sender.id or ""), str(sender.name or "")
+
+
+def team_of(activity: Activity) -> dict[str, Any]:
+    team = channel_data(activity).get("team")
+    return team if isinstance(team, dict) else {}
+
+
+def context_of(activity: Activity, is_admin: bool = False) -> Context:
+    """The neutral Context of an inbound activity."""
+    base, thread = split_conversation_id(activity.conversation.id if activity.conversation else "")
+    user, name = user_of(activity)
+    return Context(platform="teams", tenant=tenant_of(activity), user=user, user_name=name,
+                   channel=base, thread=thread, direct=conversation_type(activity) == PERSONAL,
+                   is_admin=is_admin)
+
+
+def _mention_entities(activity: Activity) -> list[dict[str, Any]]:
+    found = []
+    for entity in activity.entities or []:
+        if (entity.type or "").lower() == "mention":
+            found.append(dict(entity.additional_properties or {}))
+    return found
+
+
+def bot_mentions(activity: Activity) -> list[str]:
+    """The literal texts (`<at>AWS Quiz</at>`) by which a message @mentions the bot.
+
+    Teams sends a mention entity per @mention; the bot's is the one whose `mentioned.id` is the
+    recipient. Without any mention entity (hand-made activities), an `<at>` naming the bot, or
+    a leading `<at>`, counts as the bot's mention.
+    """
+    bot_id = activity.recipient.id if activity.recipient else None
+    bot_name = ((activity.recipient.name or "") if activity.recipient else "").strip().lower()
+    entities = _mention_entities(activity)
+    literals: list[str] = []
+    for props in entities:
+        mentioned = props.get("mentioned") or {}
+        if bot_id and isinstance(mentioned, dict) and mentioned.get("id") == bot_id:
+            literal = props.get("text")
+            name = mentioned.get("name") or ""
+            literals.append(literal if isinstance(literal, str) and literal
+                            else f"<at>{name}</at>")
+    text = activity.text or ""
+    for match in _AT.finditer(text):
+        inner = html.unescape(match.group(1)).strip().lower()
+        leading = not entities and not text[:match.start()].strip()
+        if (bot_name and inner == bot_name) or leading:
+            literals.append(match.group(0))
+    return literals
+
+
+def clean_text(text: str) -> str:
+    """Entities decoded, non-breaking spaces and runs of whitespace collapsed."""
+    return _SPACES.sub(" ", html.unescape(text).replace("\u00a0", " ")).strip()
+
+
+def command_text(activity: Activity) -> str | None:
+    """The command a message carries, or None when it is not addressed to the bot.
+
+    In a personal chat all of the text; elsewhere only a message that @mentions the bot, with
+    the mention removed.
+    """
+    text = activity.text or ""
+    mentions = bot_mentions(activity)
+    if not mentions and conversation_type(activity) != PERSONAL:
+        return None
+    for literal in mentions:
+        text = text.replace(literal, " ")
+    return clean_text(text)
+
+
+def submit_of(activity: Activity) -> tuple[str, str] | None:
+    """(action_id, value) of an Action.Submit, or None when the message is not a submit."""
+    value = activity.value
+    if not isinstance(value, dict):
+        return None
+    action_id = value.get("action_id")
+    if not isinstance(action_id, str) or not action_id:
+        return None
+    raw = value.get("value", "")
+    return action_id, raw if isinstance(raw, str) else str(raw)
+
+
+def reference_json(activity: Activity, conversation_id: str | None = None) -> dict[str, Any]:
+    """The SDK's ConversationReference of the conversation (not of one message or user)."""
+    reference: ConversationReference = TurnContext.get_conversation_reference(activity)
+    reference.activity_id = None
+    reference.user = None
+    if reference.conversation is not None:
+        reference.conversation.id = conversation_id or split_conversation_id(
+            reference.conversation.id or "")[0]
+        reference.conversation.conversation_type = conversation_type(activity)
+        reference.conversation.tenant_id = tenant_of(activity) or None
+    serialized: dict[str, Any] = reference.serialize()
+    return serialized
+
+
+def conversation_ref(activity: Activity, conversation_id: str | None = None) -> ConversationRef:
+    """Our ConversationRef of the conversation an activity came from."""
+    channel = conversation_id or split_conversation_id(
+        activity.conversation.id if activity.conversation else "")[0]
+    return ConversationRef("teams", tenant_of(activity), channel,
+                           reference_json(activity, channel))
+
+
+def load_reference(ref: ConversationRef) -> ConversationReference:
+    """The SDK's ConversationReference back from our ConversationRef."""
+    reference: ConversationReference = ConversationReference().deserialize(ref.reference)
+    return reference

@@ -1,0 +1,81 @@
+"""The Outbound port the daily scheduler posts through: proactive messages into channels.
+
+Each call is a proactive turn (`CloudAdapter.continue_conversation` with our app id), so it gets
+a connector with the cached token. A post starts a new thread in the channel
+(POST /v3/conversations/{channel}/activities) and returns the new activity's id; a post with
+`thread` replies to that activity (POST /v3/conversations/{channel};messageid={thread}/
+activities/{thread}); an update replaces the card (PUT .../activities/{id}).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botbuilder.core import BotAdapter, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ChannelAccount, ConversationReference
+
+from adapters.teams.inbound import CHANNEL, THREAD_MARK, load_reference
+from adapters.teams.render import to_activity
+from bot.model import ConversationRef, Reply
+
+
+class TeamsOutbound:
+    """post/update for the core's scheduled work."""
+
+    platform = "teams"
+
+    def __init__(self, adapter: CloudAdapter, app_id: str) -> None:
+        self.adapter = adapter
+        self.app_id = app_id
+
+    async def _proactive(self, reference: ConversationReference, work: Any) -> Any:
+        result: dict[str, Any] = {}
+
+        async def callback(turn: TurnContext) -> None:
+            client = turn.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
+            result["value"] = await work(client)
+
+        await self.adapter.continue_conversation(reference, callback, bot_app_id=self.app_id)
+        return result.get("value")
+
+    @staticmethod
+    def _address(activity: Activity, reference: ConversationReference) -> Activity:
+        activity.channel_id = reference.channel_id or "msteams"
+        activity.service_url = reference.service_url
+        activity.conversation = reference.conversation
+        activity.from_property = reference.bot or ChannelAccount(id="")
+        return activity
+
+    async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None) -> str:
+        reference = load_reference(ref)
+        conversation_id = reference.conversation.id
+        activity = self._address(to_activity(reply), reference)
+
+        async def send(client: Any) -> str:
+            if thread is None:
+                response = await client.conversations.send_to_conversation(conversation_id,
+                                                                           activity)
+            else:
+                target = conversation_id
+                if reference.conversation.conversation_type == CHANNEL:
+                    target = f"{conversation_id}{THREAD_MARK}{thread}"
+                activity.reply_to_id = thread
+                response = await client.conversations.reply_to_activity(target, thread, activity)
+            return str(response.id) if response is not None and response.id else ""
+
+        message_id: str = await self._proactive(reference, send)
+        if not message_id:
+            raise RuntimeError("the Teams connector did not return the new message's id")
+        return message_id
+
+    async def update(self, ref: ConversationRef, message_id: str, reply: Reply) -> None:
+        reference = load_reference(ref)
+        activity = self._address(to_activity(reply, updating=True), reference)
+        activity.id = message_id
+
+        async def put(client: Any) -> None:
+            await client.conversations.update_activity(reference.conversation.id, message_id,
+                                                       activity)
+
+        await self._proactive(reference, put)

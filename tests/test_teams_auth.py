@@ -1,0 +1,217 @@
+"""With an app id, /api/messages takes only Bot Framework tokens (checked against a local OpenID
+metadata / JWKS server, signed with an RSA key made here); replies carry our own bearer token;
+team owners are found through Graph; the environment is checked before anything starts.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from adapters.configure import ConfigError
+from adapters.teams.factory import build_teams_adapter
+from adapters.teams.settings import TeamsSettings
+from bot.app import Core, build_core
+from bot.config import Settings
+from bot.knowledge import KnowledgeBase
+from bot.store.database import Database
+from tests.conftest import KNOWLEDGE
+from tests.teams_fakes import (
+    APP_ID,
+    TEAM,
+    TEAM_GROUP,
+    TENANT,
+    Bot,
+    FakeBotFramework,
+    FakeConnector,
+    activity_text,
+    channel,
+    personal,
+    start_bot,
+)
+
+PASSWORD = "s3cret-password"
+
+
+@pytest.fixture(scope="session")
+def signing_key() -> Any:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="session")
+def other_key() -> Any:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture()
+async def framework(signing_key: Any) -> AsyncIterator[FakeBotFramework]:
+    fake = await FakeBotFramework(private_key=signing_key).start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture()
+async def connector() -> AsyncIterator[FakeConnector]:
+    fake = await FakeConnector(require_token=True).start()
+    yield fake
+    await fake.close()
+
+
+@pytest.fixture()
+def core(kb: KnowledgeBase, db: Database) -> Core:
+    return build_core(Settings(knowledge_dir=KNOWLEDGE), kb, db=db, rng=random.Random(3))
+
+
+@pytest.fixture()
+def stateless_core(kb: KnowledgeBase) -> Core:
+    return build_core(Settings(knowledge_dir=KNOWLEDGE), kb)
+
+
+def app_settings(framework: FakeBotFramework, connector: FakeConnector) -> TeamsSettings:
+    return TeamsSettings(app_id=APP_ID, app_password=PASSWORD,
+                         openid_metadata_url=framework.metadata_url,
+                         emulator_openid_metadata_url=framework.metadata_url,
+                         login_url=connector.login_url(), graph_url=connector.graph_url)
+
+
+@pytest.fixture()
+async def bot(core: Core, framework: FakeBotFramework,
+              connector: FakeConnector) -> AsyncIterator[Bot]:
+    served = await start_bot(core, app_settings(framework, connector))
+    yield served
+    await served.server.close()
+
+
+async def test_a_valid_token_is_accepted_and_replies_carry_our_cached_token(
+        bot: Bot, framework: FakeBotFramework, connector: FakeConnector) -> None:
+    token = framework.token(service_url=connector.url)
+    assert await bot.post(personal(connector.url, "topics"), token=token) == 200
+    assert await bot.post(personal(connector.url, "help"), token=token) == 200
+    replies = connector.activities()
+    assert len(replies) == 2 and "Course topics" in activity_text(replies[0].body)
+    assert {r.headers["Authorization"] for r in replies} == {"Bearer token-1"}
+    [fetch] = connector.token_requests
+    assert fetch == {"tenant": "botframework.com", "grant_type": "client_credentials",
+                     "client_id": APP_ID, "client_secret": PASSWORD,
+                     "scope": "https://api.botframework.com/.default"}
+    assert framework.metadata_requests <= 1, "signing keys are cached"
+
+
+BAD_TOKENS: dict[str, Callable[[FakeBotFramework, str, Any], str | None]] = {
+    "missing": lambda fw, url, key: None,
+    "malformed": lambda fw, url, key: "not-a-jwt",
+    "wrong audience": lambda fw, url, key: fw.token(audience="someone-else", service_url=url),
+    "expired": lambda fw, url, key: fw.token(service_url=url, expires_in=-3600),
+    "other signer": lambda fw, url, key: fw.token(service_url=url, key=key),
+    "unknown key id": lambda fw, url, key: fw.token(service_url=url, kid="nope"),
+    "wrong issuer": lambda fw, url, key: fw.token(service_url=url, issuer="https://evil.test"),
+    "other service url": lambda fw, url, key: fw.token(service_url="https://elsewhere.test/"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_TOKENS))
+async def test_bad_tokens_get_401_and_nothing_is_sent(
+        case: str, bot: Bot, framework: FakeBotFramework, connector: FakeConnector,
+        other_key: Any) -> None:
+    token = BAD_TOKENS[case](framework, connector.url, other_key)
+    assert await bot.post(personal(connector.url, "help"), token=token) == 401
+    assert await bot.post(personal(connector.url, "help"),
+                          headers={"Authorization": "Basic dXNlcjpwdw=="}) == 401
+    assert connector.calls == [] and connector.token_requests == []
+
+
+async def test_unreachable_signing_keys_give_503_not_a_pass(
+        core: Core, framework: FakeBotFramework, connector: FakeConnector) -> None:
+    settings = app_settings(framework, connector)
+    unreachable = TeamsSettings(**{**settings.__dict__,
+                                   "openid_metadata_url": "http://127.0.0.1:9/nothing"})
+    served = await start_bot(core, unreachable)
+    try:
+        token = framework.token(service_url=connector.url)
+        assert await served.post(personal(connector.url, "help"), token=token) == 503
+        assert connector.calls == []
+    finally:
+        await served.server.close()
+
+
+async def test_team_owners_from_graph_may_switch_the_daily_question_on(
+        bot: Bot, framework: FakeBotFramework, connector: FakeConnector,
+        caplog: pytest.LogCaptureFixture) -> None:
+    connector.owners[TEAM_GROUP] = ["aad-olga"]
+    token = framework.token(service_url=connector.url)
+    on = "daily on 09:00 Europe/Berlin weekdays"
+    assert await bot.post(channel(connector.url, on, user="olga", name="Olga"), token=token) == 200
+    assert "Daily question <b>on</b>" in connector.sent[-1]["text"]
+    graph = [c for c in connector.calls if c.path.startswith("/graph/")]
+    assert graph[0].path == (f"/graph/v1.0/teams/{TEAM_GROUP}/members"
+                             "?$filter=roles/any(r:r%20eq%20'owner')")
+    assert any(t["tenant"] == TENANT and t["scope"] == f"{connector.graph_url}/.default"
+               for t in connector.token_requests), "an app-only Graph token for the tenant"
+
+    assert await bot.post(channel(connector.url, on, user="pete"), token=token) == 200
+    assert any("only workspace admins" in activity_text(body) for body in connector.sent[-2:])
+    assert len([c for c in connector.calls if c.path.startswith("/graph/")]) == 1, "cached"
+
+
+async def test_without_graph_consent_nobody_is_an_owner(
+        bot: Bot, framework: FakeBotFramework, connector: FakeConnector,
+        caplog: pytest.LogCaptureFixture) -> None:
+    connector.team_groups[TEAM] = "group-without-consent"
+    token = framework.token(service_url=connector.url)
+    with caplog.at_level(logging.WARNING):
+        await bot.post(channel(connector.url, "daily on", user="olga", with_group=False),
+                       token=token)
+    assert any(c.path == f"/v3/teams/{TEAM}" for c in connector.calls), "group id via connector"
+    assert any("/teams/group-without-consent/members" in c.path for c in connector.calls)
+    assert any("only workspace admins" in activity_text(body) for body in connector.sent)
+    assert "TeamMember.Read.Group" in caplog.text
+    assert PASSWORD not in caplog.text
+
+
+# -- configuration -------------------------------------------------------------------------------
+
+def test_teams_is_off_unless_asked_for_and_local_mode_is_explicit(stateless_core: Core) -> None:
+    core = stateless_core
+    assert build_teams_adapter(core, {}) is None
+    assert build_teams_adapter(core, {"TEAMS_ENABLED": "false", "MicrosoftAppId": APP_ID}) is None
+    local = build_teams_adapter(core, {"TEAMS_ENABLED": "true"})
+    assert local is not None and local.name == "teams"
+    assert build_teams_adapter(core, {"MicrosoftAppId": ""}) is not None, "empty id: local"
+    real = build_teams_adapter(core, {"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": PASSWORD})
+    assert real is not None
+
+
+@pytest.mark.parametrize("env, words", [
+    ({"AWS_QUIZ_ENV": "production", "TEAMS_ENABLED": "true"}, "MicrosoftAppId is not set"),
+    ({"AWS_QUIZ_ENV": "production", "MicrosoftAppId": ""}, "TEAMS_ENABLED=false"),
+    ({"MicrosoftAppPassword": PASSWORD}, "MicrosoftAppId is not"),
+    ({"MicrosoftAppId": APP_ID}, "without MicrosoftAppPassword"),
+    ({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": PASSWORD,
+      "MicrosoftAppType": "SingleTenant"}, "MicrosoftAppTenantId"),
+    ({"TEAMS_ENABLED": "maybe"}, "TEAMS_ENABLED"),
+])
+def test_unsafe_or_incomplete_settings_refuse_to_start(stateless_core: Core, env: dict[str, str],
+                                                        words: str) -> None:
+    with pytest.raises(ConfigError, match=words) as caught:
+        build_teams_adapter(stateless_core, env)
+    assert PASSWORD not in str(caught.value)
+
+
+def test_single_tenant_tokens_come_from_the_tenant_and_the_secret_is_never_printed() -> None:
+    settings = TeamsSettings.from_env({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": PASSWORD,
+                                       "MicrosoftAppType": "SingleTenant",
+                                       "MicrosoftAppTenantId": "contoso-tenant"})
+    assert settings is not None
+    assert settings.token_url() == \
+        "https://login.microsoftonline.com/contoso-tenant/oauth2/v2.0/token"
+    assert PASSWORD not in repr(settings)
+    multi = TeamsSettings.from_env({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": PASSWORD})
+    assert multi is not None and multi.token_url() == \
+        "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
+    assert multi.openid_metadata_url == \
+        "https://login.botframework.com/v1/.well-known/openidconfiguration"
