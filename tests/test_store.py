@@ -120,3 +120,21 @@ async def test_a_roleplay_state_is_advanced_once_per_version(db: Database) -> No
     assert await store.open_session("T1", "U1") is None
     [done] = await store.finished("T1", "U1")
     assert done.score == 71
+
+
+async def test_slack_tables_match_slack_sdk_stores(db: Database) -> None:
+    """Migration 0003 writes slack-sdk's table layout out by hand; it must stay the same."""
+    import sqlalchemy as sa
+    from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+    from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+
+    expected = sa.MetaData()
+    SQLAlchemyInstallationStore.build_installations_table(expected, "slack_installations")
+    SQLAlchemyInstallationStore.build_bots_table(expected, "slack_bots")
+    SQLAlchemyOAuthStateStore.build_oauth_states_table(expected, "slack_oauth_states")
+    async with db.engine.connect() as conn:
+        actual = await conn.run_sync(
+            lambda c: {t: {col["name"] for col in inspect(c).get_columns(t)}
+                       for t in expected.tables})
+    assert actual == {name: {c.name for c in table.columns}
+                      for name, table in expected.tables.items()}
