@@ -192,3 +192,89 @@ def event_body(event: dict[str, Any], event_id: str, team: str = "T1") -> str:
     return json.dumps({"token": "legacy", "team_id": team, "api_app_id": "A1", "event": event,
                        "type": "event_callback", "event_id": event_id,
                        "event_time": int(time.time())})
+
+
+# -- a command line, so people can try the Slack adapter without Slack (docs/slack.md) ---------
+
+async def _run_fake(port: int, admins: set[str]) -> None:
+    fake = FakeSlack(admins=admins)
+    app = web.Application()
+    app.router.add_route("*", "/api/{method}", fake._api)
+    app.router.add_post("/response/{n}", fake._response)
+    app.router.add_get("/ws", fake._socket)
+
+    async def push(request: web.Request) -> web.Response:
+        data = await request.json()
+        await fake.push_envelope(data["type"], data["payload"], data["envelope_id"])
+        return web.json_response({"ok": True})
+
+    app.router.add_post("/push", push)
+    fake.server = TestServer(app, host="127.0.0.1", port=port)
+    await fake.server.start_server()
+    print(f"fake Slack Web API at {fake.api_url} (set SLACK_API_URL to this)", flush=True)
+    seen_calls = seen_responses = 0
+    while True:
+        await asyncio.sleep(0.2)
+        for call in fake.calls[seen_calls:]:
+            print(json.dumps({"api": call.method, "params": call.params}, default=str), flush=True)
+        for n, body in fake.responses[seen_responses:]:
+            print(json.dumps({"response_url": n, "body": body}), flush=True)
+        seen_calls, seen_responses = len(fake.calls), len(fake.responses)
+
+
+async def _send_command(app_url: str, api: str, secret: str, text: str, user: str) -> None:
+    import aiohttp
+
+    base = api.rsplit("/api", 1)[0]
+    body = slash_body(text, user=user, response_url=f"{base}/response/{int(time.time())}")
+    headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(secret, body)}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(app_url, data=body, headers=headers) as response:
+            print(f"HTTP {response.status} {await response.text()}")
+
+
+async def _push_command(api: str, text: str, user: str) -> None:
+    import aiohttp
+
+    base = api.rsplit("/api", 1)[0]
+    payload = {"team_id": "T1", "channel_id": "C1", "user_id": user, "user_name": user.lower(),
+               "command": "/aws-quiz", "text": text, "api_app_id": "A1",
+               "response_url": f"{base}/response/{int(time.time())}"}
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{base}/push", json={"type": "slash_commands",
+                                                      "payload": payload,
+                                                      "envelope_id": str(time.time())}) as resp:
+            print(f"pushed over Socket Mode: HTTP {resp.status}")
+
+
+def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m tests.slack_fakes",
+                                     description="A local stand-in for Slack, for trying "
+                                                 "aws-quiz without a workspace.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    api = sub.add_parser("api", help="run the fake Web API (prints every call it receives)")
+    api.add_argument("--port", type=int, default=8900)
+    api.add_argument("--admin", action="append", default=[], help="user ids that are admins")
+    cmd = sub.add_parser("command", help="send a signed /aws-quiz command over HTTP")
+    cmd.add_argument("text")
+    cmd.add_argument("--app", default="http://127.0.0.1:3978/slack/events")
+    cmd.add_argument("--api", default="http://127.0.0.1:8900/api/")
+    cmd.add_argument("--secret", required=True, help="the SLACK_SIGNING_SECRET the app uses")
+    cmd.add_argument("--user", default="U1")
+    push = sub.add_parser("socket-command", help="push an /aws-quiz command over Socket Mode")
+    push.add_argument("text")
+    push.add_argument("--api", default="http://127.0.0.1:8900/api/")
+    push.add_argument("--user", default="U1")
+    args = parser.parse_args()
+    if args.command == "api":
+        asyncio.run(_run_fake(args.port, set(args.admin)))
+    elif args.command == "command":
+        asyncio.run(_send_command(args.app, args.api, args.secret, args.text, args.user))
+    else:
+        asyncio.run(_push_command(args.api, args.text, args.user))
+
+
+if __name__ == "__main__":
+    main()
