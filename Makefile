@@ -31,6 +31,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/lookup_bench.py
 	$(BIN)/python bench/lookup_quality.py
 	$(BIN)/python bench/quiz_bench.py
+	$(BIN)/python bench/roleplay_bench.py
+	$(BIN)/python bench/slack_bench.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

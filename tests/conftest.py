@@ -95,3 +95,16 @@ def _loopback_only(self: socket.socket, address: object) -> None:
 @pytest.fixture(autouse=True)
 def _no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly whether the store contract ran on PostgreSQL (CI output is read for it)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        terminalreporter.write_line("PostgreSQL: not run (TEST_DATABASE_URL is not set)")
+        return
+    passed = [r for r in terminalreporter.stats.get("passed", []) if "[postgresql" in r.nodeid]
+    failed = [r for r in terminalreporter.stats.get("failed", []) if "[postgresql" in r.nodeid]
+    host = url.split("@")[-1]
+    terminalreporter.write_line(f"PostgreSQL: {len(passed)} database tests passed, "
+                                f"{len(failed)} failed, against {host}")

@@ -105,3 +105,33 @@ def test_scripted_quiz_moves_stats_and_a_new_process_sees_them(tmp_path: Path) -
     again = ConsoleProcess(env)
     assert again.say("stats") == stats, "a new process on the same database shows the same stats"
     assert again.close() == 0
+
+
+def test_scripted_roleplay_reaches_a_scorecard_for_every_topic(tmp_path: Path) -> None:
+    for topic in ("security", "cost", "scalability"):
+        script = "\n".join([
+            f"roleplay {topic}",
+            "I understand why that matters to you. What worries you most about it?",
+            "It is definitely guaranteed and never fails, trust me: just use IAM, KMS and SCPs.",
+            "end",
+        ]) + "\n"
+        result = run_cli("chat", "--user", "ann", stdin=script,
+                         env={"AWS_QUIZ_DATA": str(tmp_path / topic)})
+        assert result.returncode == 0, result.stderr
+        out = result.stdout
+        assert f"({topic}, " in out and "Scorecard:" in out and "Model answers" in out
+        assert 'Stop: absolutes - "definitely", "guaranteed", "never"' in out
+
+
+def test_negated_encryption_earns_no_credit() -> None:
+    import json
+
+    negated = run_cli("roleplay", "grade", "--topic", "security", "--json",
+                      "Your data is not encrypted at rest.")
+    positive = run_cli("roleplay", "grade", "--topic", "security", "--json",
+                       "Your data is encrypted at rest.")
+    def concept_evidence(output: str) -> list[str]:
+        grade = json.loads(output)
+        return next(c["evidence"] for c in grade["criteria"] if c["name"] == "Continue: concepts")
+    assert not any("encrypt" in e for e in concept_evidence(negated.stdout))
+    assert any("encrypt" in e for e in concept_evidence(positive.stdout))

@@ -12,11 +12,12 @@ answerers, plus the week's channel leaderboard on Fridays.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -126,6 +127,7 @@ class DailyFeature:
         self.admins = admins
         self.rng = rng or random.Random()
         self.clock = clock
+        self.concurrency = 16
 
     def register(self, router: Router) -> None:
         router.command("daily", "daily on [HH:MM] [Area/City] [weekdays|daily] | daily off | "
@@ -223,23 +225,29 @@ class DailyFeature:
         return self.rng.choice(eligible) if eligible else None
 
     async def run_due(self) -> dict[str, int]:
-        """One scheduler pass: post what is due today, reveal what is due. Returns counts."""
+        """One scheduler pass: post what is due today, reveal what is due. Returns counts.
+
+        Channels are handled concurrently (at most `concurrency` at once): a thousand channels
+        must not wait for each other, and the per-channel pacing lives in the outbound port.
+        """
         now = self.clock()
         counts = {"posted": 0, "revealed": 0, "failed": 0}
-        for sub in await self.store.enabled():
-            try:
-                if await self._post_if_due(sub, now):
-                    counts["posted"] += 1
-            except Exception:  # noqa: BLE001 - one channel's failure must not stop the others
-                counts["failed"] += 1
-                log.exception("daily post failed for subscription %s", sub.id)
-        for post in await self.store.due_reveals(now):
-            try:
-                if await self._reveal(post):
-                    counts["revealed"] += 1
-            except Exception:  # noqa: BLE001
-                counts["failed"] += 1
-                log.exception("daily reveal failed for post %s", post.id)
+        limit = asyncio.Semaphore(self.concurrency)
+
+        async def guarded(kind: str, key: str, work: Awaitable[bool]) -> None:
+            async with limit:
+                try:
+                    if await work:
+                        counts[kind] += 1
+                except Exception:  # noqa: BLE001 - one channel's failure must not stop the others
+                    counts["failed"] += 1
+                    log.exception("daily %s failed for %s", kind, key)
+
+        await asyncio.gather(*(guarded("posted", f"subscription {sub.id}",
+                                       self._post_if_due(sub, now))
+                               for sub in await self.store.enabled()))
+        await asyncio.gather(*(guarded("revealed", f"post {post.id}", self._reveal(post))
+                               for post in await self.store.due_reveals(now)))
         return counts
 
     async def _post_if_due(self, sub: Subscription, now: datetime) -> bool:

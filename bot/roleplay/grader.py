@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -134,9 +135,10 @@ everything anything something someone else much many well another cloud aws amaz
 """.split())
 
 
-def _content_stems(text: str) -> set[str]:
-    return {t.stem for t in tokenize(text) if t.lower not in STOPWORDS and len(t.text) > 2
-            and not t.text.isdigit()}
+@lru_cache(maxsize=4096)
+def _content_stems(text: str) -> frozenset[str]:
+    return frozenset(t.stem for t in tokenize(text) if t.lower not in STOPWORDS and len(t.text) > 2
+            and not t.text.isdigit())
 
 
 # ---- Condense ----------------------------------------------------------------------------------

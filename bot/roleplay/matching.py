@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9]+(?:'[A-Za-z]+)?")
@@ -39,6 +40,7 @@ def normalise_quotes(text: str) -> str:
             .replace("\u201c", '"').replace("\u201d", '"'))
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A deliberately light stemmer: 'customers' -> 'customer', 'secure'/'security' -> 'secur'."""
     w = normalise_quotes(word).lower()
@@ -72,9 +74,14 @@ class Token:
 
 def tokenize(text: str) -> list[Token]:
     """Words of `text` (hyphens and punctuation split words; apostrophes stay inside them)."""
+    return list(_tokenize(text))
+
+
+@lru_cache(maxsize=8192)
+def _tokenize(text: str) -> tuple[Token, ...]:
     clean = normalise_quotes(text)
-    return [Token(m.group(0), stem(m.group(0)), m.start(), m.end())
-            for m in _TOKEN_RE.finditer(clean)]
+    return tuple(Token(m.group(0), stem(m.group(0)), m.start(), m.end())
+                 for m in _TOKEN_RE.finditer(clean))
 
 
 @dataclass(frozen=True)
