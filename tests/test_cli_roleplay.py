@@ -41,3 +41,29 @@ def test_grade_text_output_quotes_the_words_that_scored() -> None:
     assert result.returncode == 0
     assert '"definitely"' in result.stdout and '"KMS"' in result.stdout
     assert "Try:" in result.stdout
+
+
+def test_blind_set_ranks_strong_over_weak_and_pairs_in_order() -> None:
+    from bot.app import load_checked
+    from bot.config import Settings
+    from bot.roleplay.dialogue import former_name_map
+    from bot.roleplay.grader import grade
+    from bot.roleplay.scenarios import default_scenario
+
+    kb = load_checked(Settings.from_env())
+    former = former_name_map(kb)
+    by_topic: dict[str, list[tuple[int, int]]] = {}
+    for line in (DATA / "roleplay_blind.tsv").read_text().splitlines():
+        if line and not line.startswith("#"):
+            topic, label, reply = line.split("\t")
+            scenario = default_scenario(kb.scenarios, topic)
+            assert scenario is not None
+            score = grade(reply, scenario, "opening", "", former).score
+            by_topic.setdefault(topic, []).append((int(label), score))
+    for topic, rows in by_topic.items():
+        strong = [s for label, s in rows if label == 2]
+        weak = [s for label, s in rows if label == 0]
+        assert min(strong) > max(weak), topic
+        pairs = [(a, b) for a in rows for b in rows if a[0] > b[0]]
+        ordered = sum(1 for a, b in pairs if a[1] > b[1])
+        assert ordered / len(pairs) >= 0.85, (topic, rows)
