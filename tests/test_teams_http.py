@@ -230,6 +230,28 @@ async def test_install_saves_the_channel_and_uninstall_forgets_it(
     assert connector.calls == []
 
 
+async def test_removing_the_app_from_a_team_forgets_all_its_channels_and_daily_questions(
+        bot: Bot, connector: FakeConnector, core: Core) -> None:
+    assert core.refs is not None and core.daily is not None
+    other = "19:other-channel@thread.tacv2"
+    elsewhere = channel(connector.url, "help")
+    elsewhere["conversation"]["id"] = other
+    elsewhere["channelData"]["channel"] = {"id": other}
+    assert await bot.post(channel(connector.url, "help")) == 200
+    assert await bot.post(elsewhere) == 200
+    await core.daily.store.subscribe("teams", TENANT, other, "09:00", "UTC", "daily", 60, "x")
+    saved = await core.refs.get("teams", TENANT, other)
+    assert saved is not None
+    from adapters.teams.inbound import load_reference
+
+    assert load_reference(saved).conversation.id == other, "our team key does not disturb the SDK"
+    assert await bot.post(installed(connector.url, "remove")) == 200
+    assert await core.refs.get("teams", TENANT, CHANNEL) is None
+    assert await core.refs.get("teams", TENANT, other) is None
+    sub = await core.daily.store.subscription("teams", TENANT, other)
+    assert sub is not None and not sub.enabled
+
+
 async def test_a_retried_delivery_is_answered_once_and_a_personal_install_is_welcomed(
         bot: Bot, connector: FakeConnector) -> None:
     activity = personal(connector.url, "topics")

@@ -22,6 +22,7 @@ from botbuilder.schema import ActivityTypes
 from adapters.teams.delivery import Delivery
 from adapters.teams.inbound import (
     PERSONAL,
+    TEAM_KEY,
     channel_data,
     command_text,
     context_of,
@@ -29,6 +30,7 @@ from adapters.teams.inbound import (
     conversation_type,
     split_conversation_id,
     submit_of,
+    team_of,
     tenant_of,
 )
 from adapters.teams.owners import OwnerDirectory
@@ -121,11 +123,21 @@ class TeamsBot:
             await self._remember(turn)
 
     async def _forget(self, turn: TurnContext, channel: str | None = None) -> None:
+        """Forget a removed channel, or every channel of a team the app was removed from, and
+        switch their daily questions off."""
         if self.core.refs is None or turn.activity.conversation is None:
             return
-        channel = channel or split_conversation_id(turn.activity.conversation.id or "")[0]
-        await self.core.refs.forget("teams", tenant_of(turn.activity), channel)
-        log.info("Teams app removed from a conversation; its reference is forgotten")
+        tenant = tenant_of(turn.activity)
+        channels = {channel or split_conversation_id(turn.activity.conversation.id or "")[0]}
+        team = team_of(turn.activity)
+        if channel is None and team:
+            channels |= {ref.channel for ref in await self.core.refs.all("teams", tenant)
+                         if ref.reference.get(TEAM_KEY) == team}
+        for name in channels:
+            await self.core.refs.forget("teams", tenant, name)
+            if self.core.daily is not None:
+                await self.core.daily.store.unsubscribe("teams", tenant, name)
+        log.info("Teams app removed: %d conversation reference(s) forgotten", len(channels))
 
     async def _welcome(self, turn: TurnContext) -> None:
         ctx = context_of(turn.activity)

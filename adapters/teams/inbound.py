@@ -173,8 +173,20 @@ def conversation_ref(activity: Activity, conversation_id: str | None = None) -> 
     """Our ConversationRef of the conversation an activity came from."""
     channel = conversation_id or split_conversation_id(
         activity.conversation.id if activity.conversation else "")[0]
-    return ConversationRef("teams", tenant_of(activity), channel,
-                           reference_json(activity, channel))
+    reference = reference_json(activity, channel)
+    team = team_of(activity)
+    if team:
+        reference[TEAM_KEY] = team  # ours, beside the SDK's fields: forget a team's channels at once
+    return ConversationRef("teams", tenant_of(activity), channel, reference)
+
+
+TEAM_KEY = "awsQuizTeamId"
+
+
+def team_of(activity: Activity) -> str:
+    """The team a channel activity belongs to ('' outside teams)."""
+    team = channel_data(activity).get("team")
+    return str(team.get("id") or "") if isinstance(team, dict) else ""
 
 
 def load_reference(ref: ConversationRef) -> ConversationReference:

@@ -35,6 +35,14 @@ class RefStore:
             return None
         return ConversationRef(row.platform, row.tenant, row.channel, dict(row.reference))
 
+    async def all(self, platform: str, tenant: str) -> list[ConversationRef]:
+        """Every saved reference of one tenant on one platform."""
+        stmt = select(conversation_refs).where(conversation_refs.c.platform == platform,
+                                               conversation_refs.c.tenant == tenant)
+        async with self.db.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return [ConversationRef(r.platform, r.tenant, r.channel, dict(r.reference)) for r in rows]
+
     async def forget(self, platform: str, tenant: str, channel: str | None = None) -> None:
         """Drop one channel's reference, or all of a tenant's (app uninstalled)."""
         stmt = delete(conversation_refs).where(conversation_refs.c.platform == platform,
