@@ -30,7 +30,7 @@ from adapters.teams.inbound import (
     conversation_type,
     split_conversation_id,
     submit_of,
-    team_of,
+    team_id_of,
     tenant_of,
 )
 from adapters.teams.owners import OwnerDirectory
@@ -129,7 +129,7 @@ class TeamsBot:
             return
         tenant = tenant_of(turn.activity)
         channels = {channel or split_conversation_id(turn.activity.conversation.id or "")[0]}
-        team = team_of(turn.activity)
+        team = team_id_of(turn.activity)
         if channel is None and team:
             channels |= {ref.channel for ref in await self.core.refs.all("teams", tenant)
                          if ref.reference.get(TEAM_KEY) == team}

@@ -174,7 +174,7 @@ def conversation_ref(activity: Activity, conversation_id: str | None = None) -> 
     channel = conversation_id or split_conversation_id(
         activity.conversation.id if activity.conversation else "")[0]
     reference = reference_json(activity, channel)
-    team = team_of(activity)
+    team = team_id_of(activity)
     if team:
         reference[TEAM_KEY] = team  # ours, beside the SDK's fields: forget a team's channels at once
     return ConversationRef("teams", tenant_of(activity), channel, reference)
@@ -183,10 +183,9 @@ def conversation_ref(activity: Activity, conversation_id: str | None = None) -> 
 TEAM_KEY = "awsQuizTeamId"
 
 
-def team_of(activity: Activity) -> str:
-    """The team a channel activity belongs to ('' outside teams)."""
-    team = channel_data(activity).get("team")
-    return str(team.get("id") or "") if isinstance(team, dict) else ""
+def team_id_of(activity: Activity) -> str:
+    """The id of the team a channel activity belongs to ('' outside teams)."""
+    return str(team_of(activity).get("id") or "")
 
 
 def load_reference(ref: ConversationRef) -> ConversationReference:
