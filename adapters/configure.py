@@ -32,6 +32,6 @@ def build_adapters(core: Core, env: Mapping[str, str]) -> list[PlatformAdapter]:
         if teams is not None:
             adapters.append(teams)
     if not adapters:
-        log.warning("no Slack or Teams credentials set: serving only /healthz and /readyz "
+        log.warning("Slack and Teams are both off: serving only /healthz and /readyz "
                     "(see docs/operations.md)")
     return adapters

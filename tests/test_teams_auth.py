@@ -175,10 +175,16 @@ async def test_without_graph_consent_nobody_is_an_owner(
 
 # -- configuration -------------------------------------------------------------------------------
 
-def test_teams_is_off_unless_asked_for_and_local_mode_is_explicit(stateless_core: Core) -> None:
+def test_teams_runs_in_local_mode_without_an_app_id_unless_switched_off(
+        stateless_core: Core, caplog: pytest.LogCaptureFixture) -> None:
     core = stateless_core
-    assert build_teams_adapter(core, {}) is None
+    with caplog.at_level("WARNING"):
+        default = build_teams_adapter(core, {})
+    assert default is not None, "no app id: local mode, as the issue asks"
+    assert any("LOCAL MODE" in r.getMessage().upper() for r in caplog.records), "said loudly"
     assert build_teams_adapter(core, {"TEAMS_ENABLED": "false", "MicrosoftAppId": APP_ID}) is None
+    assert build_teams_adapter(core, {"TEAMS_ENABLED": "false", "AWS_QUIZ_ENV": "production"}) \
+        is None, "a Slack-only production deployment switches Teams off"
     local = build_teams_adapter(core, {"TEAMS_ENABLED": "true"})
     assert local is not None and local.name == "teams"
     assert build_teams_adapter(core, {"MicrosoftAppId": ""}) is not None, "empty id: local"

@@ -1,9 +1,10 @@
 """What the environment asks of the Teams adapter, checked once at start-up.
 
-Teams is hosted when `MicrosoftAppId` is set (every request must then carry a valid Bot Framework
-token), or in *local mode* when `TEAMS_ENABLED=true` or `MicrosoftAppId` is present but empty
-(no token checks, replies only to loopback service URLs: for tests and the Bot Framework
-Emulator). `TEAMS_ENABLED=false` switches Teams off. `AWS_QUIZ_ENV=production` refuses local mode.
+Teams is always hosted unless `TEAMS_ENABLED=false`. With `MicrosoftAppId` set, every request
+must carry a valid Bot Framework token. Without one the bot runs in *local mode* and says so
+loudly at start: no token checks, and replies go only to loopback service URLs (tests, the Bot
+Framework Emulator). `AWS_QUIZ_ENV=production` refuses local mode; a Slack-only production
+deployment sets `TEAMS_ENABLED=false`.
 
 The endpoint overrides use the SDK's own configuration names and exist for tests and sovereign
 clouds; their defaults are the public Azure cloud's.
@@ -89,12 +90,9 @@ class TeamsSettings:
         password = env.get("MicrosoftAppPassword") or ""
         app_type = (env.get("MicrosoftAppType") or "MultiTenant").strip()
         tenant = (env.get("MicrosoftAppTenantId") or "").strip()
-        wanted = bool(app_id) or enabled in _TRUE or "MicrosoftAppId" in env
-        if not wanted:
-            if password:
-                raise TeamsConfigError("MicrosoftAppPassword is set but MicrosoftAppId is not: set "
-                                       "the bot's Microsoft App ID too (docs/teams.md).")
-            return None
+        if password and not app_id:
+            raise TeamsConfigError("MicrosoftAppPassword is set but MicrosoftAppId is not: set "
+                                   "the bot's Microsoft App ID too (docs/teams.md).")
         production = (env.get("AWS_QUIZ_ENV") or "").strip().lower() == "production"
         if not app_id:
             if production:
