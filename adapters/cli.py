@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from adapters.configure import ConfigError
 from bot.app import KnowledgeInvalid, build_core, load_checked, open_database
-from bot.config import Settings
+from bot.config import Settings, SettingsError
 from bot.knowledge import KnowledgeBase, load_knowledge
 from bot.knowledge.loader import coverage
 from bot.lookup import Lookup, LookupResult
@@ -168,7 +168,11 @@ async def _db_upgrade(settings: Settings) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"aws-quiz: {exc}", file=sys.stderr)
+        return 2
     try:
         if args.command == "knowledge":
             return _print_check(load_knowledge(settings.knowledge_dir), args.json)

@@ -10,6 +10,23 @@ PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_KNOWLEDGE = PACKAGE_ROOT / "knowledge"
 
 
+class SettingsError(ValueError):
+    """An environment variable holds a value the bot cannot use; the message names it."""
+
+
+def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name} must be between {low} and {high}, not {value}")
+    return value
+
+
 def _split_ids(value: str) -> frozenset[str]:
     return frozenset(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
 
@@ -43,6 +60,6 @@ class Settings:
             admins=_split_ids(env.get("AWS_QUIZ_ADMINS", "")),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             log_format=env.get("LOG_FORMAT", "text"),
-            exam_pass_mark=int(env.get("AWS_QUIZ_PASS_MARK", "70")),
-            roleplay_idle_minutes=int(env.get("AWS_QUIZ_ROLEPLAY_IDLE_MINUTES", "30")),
+            exam_pass_mark=_int(env, "AWS_QUIZ_PASS_MARK", 70, 1, 100),
+            roleplay_idle_minutes=_int(env, "AWS_QUIZ_ROLEPLAY_IDLE_MINUTES", 30, 1, 24 * 60),
         )

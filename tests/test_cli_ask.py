@@ -34,3 +34,10 @@ def test_ask_json_stdin_one_object_per_line_in_order() -> None:
     junk = json.loads(lines[1])
     assert junk["confident"] is False
     assert "Athena" in json.loads(lines[2])["matches"][0]["title"]
+
+
+def test_a_bad_setting_is_named_without_a_traceback() -> None:
+    result = run_cli("ask", "s3", env={"AWS_QUIZ_PASS_MARK": "seventy"})
+    assert result.returncode == 2
+    assert "AWS_QUIZ_PASS_MARK must be a whole number" in result.stderr
+    assert "Traceback" not in result.stderr
