@@ -7,6 +7,11 @@ from typing import Protocol
 from bot.model import ConversationRef, Reply
 
 
+class PermanentDeliveryError(Exception):
+    """The platform will never accept posts to this conversation as things stand (the bot is
+    not in the channel, the channel was archived, the app was removed). Retrying is pointless."""
+
+
 class Outbound(Protocol):
     """Implemented by each adapter; the daily quiz speaks only through this."""
 

@@ -35,6 +35,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     throttle: dict[str, int] = field(default_factory=dict)  # method -> number of 429s to send
+    not_in: set[str] = field(default_factory=set)  # channels the bot was never invited to
     server: TestServer | None = None
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
@@ -114,6 +115,8 @@ class FakeSlack:
                                          "profile": {"display_name": f"{user}-name"}}}
         if method == "conversations.open":
             return {"ok": True, "channel": {"id": f"D{params.get('users')}"}}
+        if method in ("chat.postMessage", "chat.update") and params.get("channel") in self.not_in:
+            return {"ok": False, "error": "not_in_channel"}
         if method in ("chat.postMessage", "chat.update"):
             self._ts += 1
             ts = params.get("ts") or f"{self._ts}.000100"

@@ -382,3 +382,24 @@ async def test_roleplay_from_a_channel_opens_a_dm_and_continues_there(
     assert await harness.event(event, "EvRp1", headers={"X-Slack-Retry-Num": "1"}) == 200
     await asyncio.sleep(0.3)
     assert len(fake.of("chat.postMessage")) == 2, "a retried delivery is not graded again"
+
+
+async def test_a_channel_the_bot_is_not_in_switches_the_daily_question_off_once(
+        kb: KnowledgeBase, sqlite_db: Database, fake: FakeSlack) -> None:
+    clock = Clock()
+    clock.now = datetime(2026, 11, 4, 10, 0, tzinfo=UTC)
+    core = make_core(kb, sqlite_db, clock)
+    h = await start(core, fake)
+    try:
+        fake.not_in.add("C7")
+        await h.command("daily on 09:00 UTC daily", user="UADMIN", channel="C7")
+        assert core.daily is not None
+        counts = await core.daily.run_due()
+        assert counts == {"posted": 0, "revealed": 0, "failed": 0}
+        assert len(fake.of("chat.postMessage")) == 1
+        status = await h.command("daily status", channel="C7")
+        assert "off for this channel" in texts(status)
+        await core.daily.run_due()
+        assert len(fake.of("chat.postMessage")) == 1, "no retry storm against a closed door"
+    finally:
+        await h.close()

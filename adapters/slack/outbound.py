@@ -7,12 +7,18 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.render import blocks, plain
 from bot.model import ConversationRef, Reply
+from bot.ports import PermanentDeliveryError
 
 TokenLookup = Callable[[str], Awaitable[str | None]]
+# chat.postMessage errors that no retry will fix (the bot must be invited, the channel is gone).
+PERMANENT_ERRORS = frozenset({"not_in_channel", "channel_not_found", "is_archived",
+                              "restricted_action", "account_inactive", "token_revoked",
+                              "invalid_auth"})
 
 
 class ChannelPacer:
@@ -51,9 +57,15 @@ class SlackOutbound:
     async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None) -> str:
         token = await self._token(ref.tenant)
         await self.pacer.wait(ref.channel)
-        response = await self.client.chat_postMessage(
-            token=token, channel=ref.channel, text=plain(reply.text), blocks=blocks(reply),
-            thread_ts=thread, unfurl_links=False)
+        try:
+            response = await self.client.chat_postMessage(
+                token=token, channel=ref.channel, text=plain(reply.text), blocks=blocks(reply),
+                thread_ts=thread, unfurl_links=False)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", ""))
+            if error in PERMANENT_ERRORS:
+                raise PermanentDeliveryError(error) from None
+            raise
         return str(response["ts"])
 
     async def update(self, ref: ConversationRef, message_id: str, reply: Reply) -> None:

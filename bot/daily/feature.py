@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.knowledge.schema import KnowledgeBase, Question
 from bot.model import Action, Choice, Message, Reply
-from bot.ports import Outbounds
+from bot.ports import Outbounds, PermanentDeliveryError
 from bot.quiz import memory
 from bot.router import Router
 from bot.store.dailystore import DailyAnswer, DailyStore, Post, Subscription
@@ -284,6 +284,13 @@ class DailyFeature:
                      post.module, post.option_order, None, now, reveal_at, None)
         try:
             message_id = await outbound.post(ref, self._post_reply(shown, sub, 0))
+        except PermanentDeliveryError as exc:
+            await self.store.release_post(post.id)
+            await self.store.unsubscribe(sub.platform, sub.tenant, sub.channel)
+            log.warning("daily question switched off for %s channel %s: the platform refuses "
+                        "posts there (%s); invite the bot and run `daily on` again",
+                        sub.platform, sub.channel, exc)
+            return False
         except Exception:
             await self.store.release_post(post.id)
             raise
