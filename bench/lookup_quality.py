@@ -16,7 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def main(paths: list[str]) -> None:
     kb = load_checked(Settings.from_env())
     lookup = Lookup(kb.entries.values())
-    files = [Path(p) for p in paths] or sorted((ROOT / "tests" / "data").glob("lookup_*.tsv"))
+    files = [Path(p) for p in paths] or [*sorted((ROOT / "tests" / "data").glob("lookup_*.tsv")),
+                                         ROOT / "bench" / "data" / "lookup_hard.tsv"]
     for path in files:
         outcome = evaluate(lookup, read_cases(path))
         print(f"\n{path.name}")

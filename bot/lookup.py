@@ -28,6 +28,8 @@ from bot.knowledge.schema import Entry
 
 CONFIDENT = 50.0
 CLOSE = 8.0
+PHRASE_BONUS = 0.5
+MENTION_BASE = 70.0  # an entry named inside a query that is otherwise understood
 TYPO_SIMILARITY = 80.0  # below this a name is not a misspelling of the query, only a hint
 NAME_WEIGHT, SUMMARY_WEIGHT, DETAIL_WEIGHT = 1.0, 0.85, 0.7
 
@@ -42,15 +44,23 @@ by with about as into over under than then so and or but not no nor if which wha
 whose when where why how this that these those it its it's i me my we our you your they them their
 can could should would will shall may might must there here please tell explain define describe
 use used using uses aws amazon service services one some any all each other vs versus between
-difference differences thing things kind kinds type mean means meaning like
+difference differences thing things kind kinds type mean means meaning like many much
+several lots lot
 """.split())
 WORD_RE = re.compile(r"[a-z0-9@]+(?:[.'][a-z0-9]+)*")
 
 
+KEEP_WHOLE = {"objection": "objection", "objections": "objection"}  # not "object" storage
+
+
 def stem(word: str) -> str:
     """A light suffix-stripping stemmer: 'scaling', 'scales', 'scaled' and 'scale' meet."""
+    if word in KEEP_WHOLE:
+        return KEEP_WHOLE[word]
     if len(word) <= 3 or word.isdigit():
         return word
+    if word.endswith("ly") and len(word) > 6:  # "centrally" meets "central"
+        word = word[:-2]
     for suffix, repl in (("tions", "t"), ("tion", "t"), ("ies", "y"), ("ing", ""), ("ed", ""),
                          ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
@@ -66,6 +76,11 @@ def stem(word: str) -> str:
 def tokens(text: str) -> list[str]:
     """Lower-cased word tokens of `text`."""
     return WORD_RE.findall(text.lower().replace("’", "'"))
+
+
+def stem_sequence(text: str) -> list[str]:
+    """Stems of the meaningful words in order, repeats kept (for phrase matching)."""
+    return [stem(word) for word in tokens(text) if word not in STOPWORDS]
 
 
 def content_stems(text: str) -> list[str]:
@@ -114,6 +129,16 @@ def _name_variants(name: str) -> set[str]:
 
 
 @dataclass(frozen=True)
+class WordSignal:
+    """What the words of a query say: coverage per entry, and how well the query is understood
+    (share of its rarity-weighted words the index knows, and each known word's share)."""
+
+    scores: dict[int, float]
+    known_share: float
+    weights: dict[str, float]
+
+
+@dataclass(frozen=True)
 class Match:
     """One ranked result."""
 
@@ -157,6 +182,7 @@ class Lookup:
         self._name_owner: list[int] = []
         self._name_label: list[str] = []
         self._postings: dict[str, dict[int, float]] = defaultdict(dict)
+        self._phrases: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
         for index, entry in enumerate(self.entries):
             labels = [entry.title, entry.id.replace("-", " "), *entry.aliases]
             for label in labels:
@@ -180,6 +206,11 @@ class Lookup:
             postings = self._postings[term]
             if postings.get(index, 0.0) < weight:
                 postings[index] = weight
+        sequence = stem_sequence(text)
+        for pair in zip(sequence, sequence[1:], strict=False):
+            phrases = self._phrases[pair]
+            if phrases.get(index, 0.0) < weight:
+                phrases[index] = weight
 
     def _name_scores(self, core: str) -> dict[int, tuple[float, str]]:
         scores: dict[int, tuple[float, str]] = {}
@@ -215,36 +246,74 @@ class Lookup:
             return []
         return [(hit[0], hit[1] / 100.0)]
 
-    def _word_scores(self, query: str) -> dict[int, float]:
+    def _word_scores(self, query: str) -> WordSignal:
+        """Coverage score per entry, and how much of the query the index understands."""
         terms = content_stems(query)
         if not terms or all(term.isdigit() for term in terms):
-            return {}
+            return WordSignal({}, 0.0, {})
         total = 0.0
         gained: dict[int, float] = defaultdict(float)
         named: dict[int, bool] = defaultdict(bool)
+        known_terms: list[str | None] = []
         for term in terms:
             resolved = self._resolve_term(term)
             if not resolved:
                 total += self._max_idf
+                known_terms.append(None)
                 continue
             known, similarity = resolved[0]
+            known_terms.append(known)
             idf = self._idf[known]
             total += idf
             for index, weight in self._postings[known].items():
                 gained[index] += idf * weight * similarity
                 named[index] |= weight == NAME_WEIGHT
+        # Words that stand together in the query and in an entry ("data warehouse", "cost
+        # objection") are worth more than the same words scattered through its details.
+        for first, second in zip(known_terms, known_terms[1:], strict=False):
+            if first is None or second is None:
+                continue
+            bonus = PHRASE_BONUS * (self._idf[first] + self._idf[second]) / 2
+            for index, weight in self._phrases.get((first, second), {}).items():
+                gained[index] += bonus * weight
         if total <= 0:
-            return {}
+            return WordSignal({}, 0.0, {})
+        weights = {t: self._idf[t] / total for t in known_terms if t is not None}
         # One word found only in an entry's text ("life", "capital") is not enough to answer.
         single = len(terms) == 1
-        return {index: 100.0 * value / total * (0.5 if single and not named[index] else 1.0)
-                for index, value in gained.items()}
+        known_share = sum(weights.values())
+        # The phrase bonus ranks, but never makes a partly understood query look understood.
+        scores = {index: min(100.0 * value / total, 100.0 * known_share)
+                  * (0.5 if single and not named[index] else 1.0)
+                  for index, value in gained.items()}
+        return WordSignal(scores, known_share, weights)
+
+    def _mentions(self, query: str, words: WordSignal) -> dict[int, tuple[float, str]]:
+        """Entries named word for word inside a longer query ("what does amazon athena cost",
+        "difference between rds and dynamodb"), scored by how much of the query is understood."""
+        padded = f" {normalise(query)} "
+        found: dict[int, tuple[float, str]] = {}
+        for name, owner, label in zip(self._names, self._name_owner, self._name_label,
+                                      strict=True):
+            if f" {name} " in padded:
+                # How much of the query the name itself accounts for: "rds" in "rds and
+                # dynamodb" a lot, "solution" in a long sentence about proofs of concept little.
+                covered = sum(words.weights.get(t, 0.0) for t in set(content_stems(name)))
+                score = words.known_share * (MENTION_BASE
+                                             + (100.0 - MENTION_BASE) * min(covered, 1.0))
+                if score > found.get(owner, (0.0, ""))[0]:
+                    found[owner] = (score, label)
+        return found
 
     def search(self, query: str, limit: int = 5) -> LookupResult:
         """Rank entries for `query`; `confident` says whether the best may be given as the answer."""
         core = strip_question(query)
         names = self._name_scores(core)
-        words = self._word_scores(query)
+        signal = self._word_scores(query)
+        words = signal.scores
+        for index, (score, label) in self._mentions(query, signal).items():
+            if score > names.get(index, (0.0, ""))[0]:
+                names[index] = (score, label)
         ranking: dict[int, tuple[float, float, float, str]] = {}
         for index in set(names) | set(words):
             name_score, label = names.get(index, (0.0, ""))
