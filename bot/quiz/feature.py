@@ -128,6 +128,15 @@ class QuizFeature:
                                         exam_id=exam_id, scope=next_scope)
         return question_reply(self.kb, question, showing, heading, replace=replace)
 
+    async def _heading_again(self, showing: Showing) -> str:
+        """The heading a question had when shown, for showing it again after a first pick."""
+        if showing.exam_id:
+            exam = await self.store.get_exam(showing.exam_id)
+            if exam is not None and showing.question_id in exam.question_ids:
+                number = exam.question_ids.index(showing.question_id) + 1
+                return f"Exam question {number} of {len(exam.question_ids)}"
+        return _mode_heading(showing.mode)
+
     async def on_answer(self, action: Action) -> list[Reply]:
         """A press of an option button: checked, counted once, then feedback or the next step."""
         ctx = action.context
@@ -153,8 +162,8 @@ class QuizFeature:
             if len(picked) < how_many(question):
                 fresh = await self.store.get_showing(showing.id)
                 assert fresh is not None
-                return [question_reply(self.kb, question, fresh, "Quiz" if showing.mode != "exam"
-                                       else "Exam", replace=True)]
+                return [question_reply(self.kb, question, fresh,
+                                       await self._heading_again(fresh), replace=True)]
             chosen = picked
         correct = set(chosen) == set(question.answer)
         now = self.clock()
@@ -171,6 +180,10 @@ class QuizFeature:
         reply = feedback_reply(self.kb, question, showing, chosen, correct, next_value,
                                next_label)
         return [reply]
+
+
+def _mode_heading(mode: str) -> str:
+    return {"review": "Review", "exam": "Exam question"}.get(mode, "Quiz")
 
 
 def already_answered() -> Reply:
