@@ -10,6 +10,7 @@ from bot.model import Reply
 SECTION_LIMIT = 3000
 LABEL_LIMIT = 75
 MAX_BUTTONS = 25
+MAX_TEXT_BLOCKS = 49
 LINK_RE = re.compile(r"(?<!\\)\[([^\]\n]+?)(?<!\\)\]\((https?://[^)\s]+)\)")
 
 
@@ -89,6 +90,9 @@ def blocks(reply: Reply) -> list[dict[str, Any]]:
         out.append({"type": "section", "fields": [
             {"type": "mrkdwn", "text": f"*{escape(f.label)}*\n{escape(f.value)}"}
             for f in reply.fields[start:start + 10]]})
+    if len(out) > MAX_TEXT_BLOCKS:  # Slack allows 50 blocks a message; keep room for buttons
+        out = out[:MAX_TEXT_BLOCKS - 1] + [{"type": "context", "elements": [
+            {"type": "mrkdwn", "text": "… (shortened: the full text was too long for Slack)"}]}]
     if reply.choices:
         out.append({"type": "actions", "elements": [
             {"type": "button", "action_id": f"{choice.action_id}:{index}",
