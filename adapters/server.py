@@ -12,6 +12,7 @@ from aiohttp import web
 from adapters.platform import PlatformAdapter
 from bot.app import Core
 from bot.daily.scheduler import run_scheduler
+from bot.store.eventstore import EventStore
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,18 @@ async def readyz(request: web.Request) -> web.Response:
                              status=200 if ok else 503)
 
 
+async def prune_forever(events: EventStore, interval: float = 3600.0) -> None:
+    """Forget handled delivery ids once they are too old to be retried (hourly)."""
+    while True:
+        try:
+            await events.prune()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - housekeeping must not take the server down
+            log.warning("could not prune processed event ids", exc_info=True)
+        await asyncio.sleep(interval)
+
+
 def create_app(core: Core, adapters: Sequence[PlatformAdapter],
                scheduler_interval: float | None = 30.0) -> web.Application:
     """The web application; the daily scheduler runs inside it unless the interval is None."""
@@ -53,11 +66,13 @@ def create_app(core: Core, adapters: Sequence[PlatformAdapter],
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         for adapter in adapters:
             await adapter.start()
-        task = None
+        tasks = []
         if scheduler_interval is not None and core.daily is not None:
-            task = asyncio.create_task(run_scheduler(core.daily, scheduler_interval))
+            tasks.append(asyncio.create_task(run_scheduler(core.daily, scheduler_interval)))
+        if core.db is not None:
+            tasks.append(asyncio.create_task(prune_forever(EventStore(core.db))))
         yield
-        if task is not None:
+        for task in tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task

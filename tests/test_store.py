@@ -138,3 +138,25 @@ async def test_slack_tables_match_slack_sdk_stores(db: Database) -> None:
                        for t in expected.tables})
     assert actual == {name: {c.name for c in table.columns}
                       for name, table in expected.tables.items()}
+
+
+async def test_processed_event_ids_are_claimed_once_and_pruned_when_old(db: Database) -> None:
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from bot.store.eventstore import EventStore
+    from bot.store.tables import processed_events
+
+    events = EventStore(db)
+    assert await events.claim("slack:event:Ev1", "slack:msg:D1:1.0")
+    assert not await events.claim("slack:event:Ev1")
+    assert not await events.claim("slack:event:Ev2", "slack:msg:D1:1.0"), "same message, new id"
+    assert await events.claim("slack:event:Ev2"), "a refused claim changed nothing"
+    async with db.engine.begin() as conn:
+        await conn.execute(update(processed_events)
+                           .where(processed_events.c.key == "slack:event:Ev1")
+                           .values(seen_at=datetime(2020, 1, 1, tzinfo=UTC)))
+    await events.prune()
+    assert await events.claim("slack:event:Ev1"), "old ids are forgotten"
+    assert not await events.claim("slack:event:Ev2"), "recent ids are kept"

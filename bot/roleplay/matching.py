@@ -165,9 +165,6 @@ class Text:
                     best = match
         return best
 
-    def stem_set(self) -> set[str]:
-        return set(self.stems)
-
 
 def regex_matches(patterns: tuple[re.Pattern[str], ...], text: Text) -> list[Match]:
     """Non-overlapping regex matches over the reply (longest first where they overlap)."""
