@@ -109,12 +109,13 @@ class KnowledgeBase:
     questions: dict[str, Question] = field(default_factory=dict)
     scenarios: dict[str, Scenario] = field(default_factory=dict)
     errors: list[KnowledgeError] = field(default_factory=list)
+    _modules: dict[str, str] = field(default_factory=dict, repr=False)
 
     def module_of(self, section: str) -> str:
-        for s in self.sections:
-            if s.name == section:
-                return s.module
-        return ""
+        """The course module a section belongs to ('' for an unknown section)."""
+        if len(self._modules) != len(self.sections):
+            self._modules = {s.name: s.module for s in self.sections}
+        return self._modules.get(section, "")
 
     def domain(self, domain_id: str) -> Domain | None:
         return next((d for d in self.domains if d.id == domain_id), None)

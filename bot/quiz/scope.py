@@ -53,6 +53,3 @@ def resolve_scope(kb: KnowledgeBase, text: str) -> Scope | None:
     hit = process.extractOne(wanted, list(labels), scorer=fuzz.WRatio, score_cutoff=86)
     return labels[hit[0]] if hit else None
 
-
-def module_of(kb: KnowledgeBase, question: Question) -> str:
-    return kb.module_of(question.section)
