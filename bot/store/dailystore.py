@@ -84,8 +84,7 @@ class DailyStore:
                                                   tenant=tenant, channel=channel, **values)
         stmt = stmt.on_conflict_do_update(index_elements=["platform", "tenant", "channel"],
                                           set_=values)
-        async with self.db.engine.begin() as conn:
-            await conn.execute(stmt)
+        await self.db.execute(stmt)
         sub = await self.subscription(platform, tenant, channel)
         assert sub is not None
         return sub
@@ -97,8 +96,7 @@ class DailyStore:
                        daily_subscriptions.c.channel == channel,
                        daily_subscriptions.c.enabled.is_(True))
                 .values(enabled=False, updated_at=self.clock()))
-        async with self.db.engine.begin() as conn:
-            return (await conn.execute(stmt)).rowcount == 1
+        return await self.db.execute(stmt) == 1
 
     async def disable_tenant(self, platform: str, tenant: str) -> None:
         """The app was uninstalled: stop every daily post of that workspace."""
@@ -106,27 +104,23 @@ class DailyStore:
                 .where(daily_subscriptions.c.platform == platform,
                        daily_subscriptions.c.tenant == tenant)
                 .values(enabled=False, updated_at=self.clock()))
-        async with self.db.engine.begin() as conn:
-            await conn.execute(stmt)
+        await self.db.execute(stmt)
 
     async def subscription(self, platform: str, tenant: str, channel: str) -> Subscription | None:
         stmt = select(daily_subscriptions).where(daily_subscriptions.c.platform == platform,
                                                  daily_subscriptions.c.tenant == tenant,
                                                  daily_subscriptions.c.channel == channel)
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(stmt)).first()
+        row = await self.db.first(stmt)
         return _sub(row) if row else None
 
     async def subscription_by_id(self, sub_id: str) -> Subscription | None:
         stmt = select(daily_subscriptions).where(daily_subscriptions.c.id == sub_id)
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(stmt)).first()
+        row = await self.db.first(stmt)
         return _sub(row) if row else None
 
     async def enabled(self) -> list[Subscription]:
         stmt = select(daily_subscriptions).where(daily_subscriptions.c.enabled.is_(True))
-        async with self.db.engine.connect() as conn:
-            return [_sub(r) for r in (await conn.execute(stmt)).all()]
+        return [_sub(r) for r in await self.db.rows(stmt)]
 
     async def claim_post(self, sub: Subscription, local_date: str, question_id: str,
                          module: str, option_order: list[int]) -> Post | None:
@@ -158,31 +152,26 @@ class DailyStore:
                                        reveal_at=reveal_at))
 
     async def post(self, post_id: str) -> Post | None:
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(select(daily_posts)
-                                      .where(daily_posts.c.id == post_id))).first()
+        row = await self.db.first(select(daily_posts).where(daily_posts.c.id == post_id))
         return _post(row) if row else None
 
     async def posts(self, sub_id: str, since_date: str = "") -> list[Post]:
         stmt = (select(daily_posts).where(daily_posts.c.subscription_id == sub_id,
                                           daily_posts.c.local_date >= since_date)
                 .order_by(daily_posts.c.local_date))
-        async with self.db.engine.connect() as conn:
-            return [_post(r) for r in (await conn.execute(stmt)).all()]
+        return [_post(r) for r in await self.db.rows(stmt)]
 
     async def due_reveals(self, now: datetime) -> list[Post]:
         stmt = select(daily_posts).where(daily_posts.c.revealed_at.is_(None),
                                          daily_posts.c.reveal_at.is_not(None),
                                          daily_posts.c.reveal_at <= now)
-        async with self.db.engine.connect() as conn:
-            return [_post(r) for r in (await conn.execute(stmt)).all()]
+        return [_post(r) for r in await self.db.rows(stmt)]
 
     async def claim_reveal(self, post_id: str) -> bool:
         stmt = (update(daily_posts).where(daily_posts.c.id == post_id,
                                           daily_posts.c.revealed_at.is_(None))
                 .values(revealed_at=self.clock()))
-        async with self.db.engine.begin() as conn:
-            return (await conn.execute(stmt)).rowcount == 1
+        return await self.db.execute(stmt) == 1
 
     async def release_reveal(self, post_id: str) -> None:
         async with self.db.engine.begin() as conn:
@@ -204,7 +193,6 @@ class DailyStore:
     async def answers(self, post_id: str) -> list[DailyAnswer]:
         stmt = (select(daily_answers).where(daily_answers.c.post_id == post_id)
                 .order_by(daily_answers.c.answered_at))
-        async with self.db.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
+        rows = await self.db.rows(stmt)
         return [DailyAnswer(r.user_id, r.user_name, r.chosen, bool(r.correct),
                             as_utc(r.answered_at) or utcnow()) for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,21 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.dialect == "sqlite":
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+
+    async def first(self, statement: Any) -> Any:
+        """The first row a query returns, or None."""
+        async with self.engine.connect() as connection:
+            return (await connection.execute(statement)).first()
+
+    async def rows(self, statement: Any) -> Sequence[Any]:
+        """Every row a query returns."""
+        async with self.engine.connect() as connection:
+            return (await connection.execute(statement)).all()
+
+    async def execute(self, statement: Any) -> int:
+        """Run one write in its own transaction; the number of rows it touched."""
+        async with self.engine.begin() as connection:
+            return int((await connection.execute(statement)).rowcount)
 
     def upsert(self, table: Any) -> Any:
         """An INSERT that supports `.on_conflict_do_update` on this database's dialect."""

@@ -103,8 +103,7 @@ class QuizStore:
         if name:
             set_["name"] = name
         stmt = stmt.on_conflict_do_update(index_elements=["tenant", "user_id"], set_=set_)
-        async with self.db.engine.begin() as conn:
-            await conn.execute(stmt)
+        await self.db.execute(stmt)
 
     # -- showings ---------------------------------------------------------------------------
 
@@ -127,16 +126,15 @@ class QuizStore:
                        exam_id, now, None)
 
     async def get_showing(self, showing_id: str) -> Showing | None:
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(select(showings).where(showings.c.id == showing_id))).first()
+        row = await self.db.first(select(showings).where(showings.c.id == showing_id))
         return _showing(row) if row else None
 
     async def last_question(self, tenant: str, user_id: str) -> str | None:
         """The question most recently shown to this learner (never repeat it next)."""
         stmt = select(users.c.last_question).where(users.c.tenant == tenant,
                                                    users.c.user_id == user_id)
-        async with self.db.engine.connect() as conn:
-            return (await conn.execute(stmt)).scalar()
+        row = await self.db.first(stmt)
+        return row[0] if row else None
 
     async def pick(self, showing_id: str, option: int) -> tuple[int, ...] | None:
         """Add one picked option of a multiple-select question; None once it was answered."""
@@ -197,15 +195,13 @@ class QuizStore:
     async def get_card(self, tenant: str, user_id: str, item_id: str) -> CardRow | None:
         stmt = select(cards).where(cards.c.tenant == tenant, cards.c.user_id == user_id,
                                    cards.c.item_id == item_id)
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(stmt)).first()
+        row = await self.db.first(stmt)
         return CardRow(row.item_id, row.module, row.card, as_utc(row.due) or utcnow()) \
             if row else None
 
     async def cards(self, tenant: str, user_id: str) -> list[CardRow]:
         stmt = select(cards).where(cards.c.tenant == tenant, cards.c.user_id == user_id)
-        async with self.db.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
+        rows = await self.db.rows(stmt)
         return [CardRow(r.item_id, r.module, r.card, as_utc(r.due) or utcnow()) for r in rows]
 
     # -- answers and progress ---------------------------------------------------------------
@@ -213,8 +209,7 @@ class QuizStore:
     async def answers(self, tenant: str, user_id: str) -> list[AnswerRow]:
         stmt = (select(answers).where(answers.c.tenant == tenant, answers.c.user_id == user_id)
                 .order_by(answers.c.answered_at))
-        async with self.db.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
+        rows = await self.db.rows(stmt)
         return [AnswerRow(r.question_id, r.module, r.mode, tuple(r.chosen), bool(r.correct),
                           as_utc(r.answered_at) or utcnow()) for r in rows]
 
@@ -232,8 +227,7 @@ class QuizStore:
                                                            users.c.user_id == answers.c.user_id)))
                 .where(*conditions)
                 .group_by(answers.c.user_id, users.c.name))
-        async with self.db.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
+        rows = await self.db.rows(stmt)
         ranked = sorted(
             ((r.user_id, r.name or r.user_id, int(r.correct or 0), int(r.answered)) for r in rows),
             key=lambda r: (-r[2], -(r[2] / r[3] if r[3] else 0), r[1]))
@@ -245,13 +239,11 @@ class QuizStore:
         stmt = (select(exams).where(exams.c.tenant == tenant, exams.c.user_id == user_id,
                                     exams.c.status == "open")
                 .order_by(exams.c.started_at.desc()).limit(1))
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(stmt)).first()
+        row = await self.db.first(stmt)
         return _exam(row) if row else None
 
     async def get_exam(self, exam_id: str) -> Exam | None:
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(select(exams).where(exams.c.id == exam_id))).first()
+        row = await self.db.first(select(exams).where(exams.c.id == exam_id))
         return _exam(row) if row else None
 
     async def start_exam(self, tenant: str, user_id: str, scope: str, question_ids: list[str],
@@ -272,21 +264,18 @@ class QuizStore:
         stmt = (update(exams).where(exams.c.id == exam.id, exams.c.position == from_position,
                                     exams.c.status == "open")
                 .values(position=from_position + 1))
-        async with self.db.engine.begin() as conn:
-            return (await conn.execute(stmt)).rowcount == 1
+        return await self.db.execute(stmt) == 1
 
     async def close_exam(self, exam: Exam, status: str) -> bool:
         stmt = (update(exams).where(exams.c.id == exam.id, exams.c.status == "open")
                 .values(status=status, finished_at=self.clock()))
-        async with self.db.engine.begin() as conn:
-            return (await conn.execute(stmt)).rowcount == 1
+        return await self.db.execute(stmt) == 1
 
     async def exam_answers(self, exam_id: str) -> dict[str, AnswerRow]:
         stmt = (select(answers, showings.c.exam_id)
                 .select_from(answers.join(showings, showings.c.id == answers.c.showing_id))
                 .where(showings.c.exam_id == exam_id))
-        async with self.db.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
+        rows = await self.db.rows(stmt)
         return {r.question_id: AnswerRow(r.question_id, r.module, r.mode, tuple(r.chosen),
                                          bool(r.correct), as_utc(r.answered_at) or utcnow())
                 for r in rows}
@@ -295,7 +284,6 @@ class QuizStore:
         stmt = (select(showings).where(showings.c.exam_id == exam_id,
                                        showings.c.question_id == question_id)
                 .order_by(showings.c.shown_at.desc()).limit(1))
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(stmt)).first()
+        row = await self.db.first(stmt)
         return _showing(row) if row else None
 

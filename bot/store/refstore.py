@@ -22,15 +22,13 @@ class RefStore:
                                                 updated_at=now)
         stmt = stmt.on_conflict_do_update(index_elements=["platform", "tenant", "channel"],
                                           set_={"reference": ref.reference, "updated_at": now})
-        async with self.db.engine.begin() as conn:
-            await conn.execute(stmt)
+        await self.db.execute(stmt)
 
     async def get(self, platform: str, tenant: str, channel: str) -> ConversationRef | None:
         stmt = select(conversation_refs).where(conversation_refs.c.platform == platform,
                                                conversation_refs.c.tenant == tenant,
                                                conversation_refs.c.channel == channel)
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(stmt)).first()
+        row = await self.db.first(stmt)
         if row is None:
             return None
         return ConversationRef(row.platform, row.tenant, row.channel, dict(row.reference))
@@ -39,8 +37,7 @@ class RefStore:
         """Every saved reference of one tenant on one platform."""
         stmt = select(conversation_refs).where(conversation_refs.c.platform == platform,
                                                conversation_refs.c.tenant == tenant)
-        async with self.db.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).all()
+        rows = await self.db.rows(stmt)
         return [ConversationRef(r.platform, r.tenant, r.channel, dict(r.reference)) for r in rows]
 
     async def forget(self, platform: str, tenant: str, channel: str | None = None) -> None:
@@ -49,5 +46,4 @@ class RefStore:
                                                conversation_refs.c.tenant == tenant)
         if channel is not None:
             stmt = stmt.where(conversation_refs.c.channel == channel)
-        async with self.db.engine.begin() as conn:
-            await conn.execute(stmt)
+        await self.db.execute(stmt)

@@ -47,14 +47,11 @@ class RoleplayStore:
                                         roleplays.c.user_id == user_id,
                                         roleplays.c.status == "open")
                 .order_by(roleplays.c.updated_at.desc()).limit(1))
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(stmt)).first()
+        row = await self.db.first(stmt)
         return _session(row) if row else None
 
     async def get(self, session_id: str) -> Session | None:
-        async with self.db.engine.connect() as conn:
-            row = (await conn.execute(select(roleplays)
-                                      .where(roleplays.c.id == session_id))).first()
+        row = await self.db.first(select(roleplays).where(roleplays.c.id == session_id))
         return _session(row) if row else None
 
     async def create(self, tenant: str, user_id: str, scenario_id: str, topic: str,
@@ -77,20 +74,17 @@ class RoleplayStore:
                        roleplays.c.status == "open")
                 .values(state=state, status=status, score=score, updated_at=self.clock(),
                         version=session.version + 1))
-        async with self.db.engine.begin() as conn:
-            return (await conn.execute(stmt)).rowcount == 1
+        return await self.db.execute(stmt) == 1
 
     async def close(self, session: Session, status: str) -> bool:
         stmt = (update(roleplays).where(roleplays.c.id == session.id,
                                         roleplays.c.status == "open")
                 .values(status=status, updated_at=self.clock(), version=session.version + 1))
-        async with self.db.engine.begin() as conn:
-            return (await conn.execute(stmt)).rowcount == 1
+        return await self.db.execute(stmt) == 1
 
     async def finished(self, tenant: str, user_id: str) -> list[Session]:
         stmt = (select(roleplays).where(roleplays.c.tenant == tenant,
                                         roleplays.c.user_id == user_id,
                                         roleplays.c.status == "finished")
                 .order_by(roleplays.c.updated_at))
-        async with self.db.engine.connect() as conn:
-            return [_session(r) for r in (await conn.execute(stmt)).all()]
+        return [_session(r) for r in await self.db.rows(stmt)]
