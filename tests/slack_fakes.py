@@ -19,6 +19,8 @@ from urllib.parse import urlencode
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
+from tests.loopback import LoopbackServer
+
 
 @dataclass
 class Call:
@@ -28,7 +30,7 @@ class Call:
 
 
 @dataclass
-class FakeSlack:
+class FakeSlack(LoopbackServer):
     """The Web API at `api_url`, response URLs under `/response/<n>`, Socket Mode at `/ws`."""
 
     admins: set[str] = field(default_factory=set)
@@ -47,27 +49,20 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{n}", self._response)
         app.router.add_get("/ws", self._socket)
-        self.server = TestServer(app, host="127.0.0.1", port=0)
-        await self.server.start_server()
+        await self.serve(app)
         return self
 
     async def close(self) -> None:
         for ws in self.sockets:
             await ws.close()
-        if self.server is not None:
-            await self.server.close()
-
-    @property
-    def base(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.port}"
+        await super().close()
 
     @property
     def api_url(self) -> str:
-        return f"{self.base}/api/"
+        return f"{self.url}/api/"
 
     def response_url(self, n: int = 1) -> str:
-        return f"{self.base}/response/{n}"
+        return f"{self.url}/response/{n}"
 
     def of(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
@@ -212,8 +207,7 @@ async def _run_fake(port: int, admins: set[str]) -> None:
         return web.json_response({"ok": True})
 
     app.router.add_post("/push", push)
-    fake.server = TestServer(app, host="127.0.0.1", port=port)
-    await fake.server.start_server()
+    await fake.serve(app, port)
     print(f"fake Slack Web API at {fake.api_url} (set SLACK_API_URL to this)", flush=True)
     seen_calls = seen_responses = 0
     while True:

@@ -27,6 +27,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from adapters.server import create_app
 from adapters.teams.adapter import TeamsAdapter
+from tests.loopback import LoopbackServer
 
 APP_ID = "11111111-2222-3333-4444-555555555555"
 BOT_ID = f"28:{APP_ID}"
@@ -47,7 +48,7 @@ class Call:
 
 
 @dataclass
-class FakeConnector:
+class FakeConnector(LoopbackServer):
     """The Bot Connector at `url` (the serviceUrl), tokens at `/{tenant}/oauth2/v2.0/token`."""
 
     calls: list[Call] = field(default_factory=list)
@@ -68,18 +69,8 @@ class FakeConnector:
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/graph/v1.0/teams/{group}/members", self._graph_members)
         app.router.add_route("*", "/v3/{tail:.*}", self._v3)
-        self.server = TestServer(app, host="127.0.0.1", port=0)
-        await self.server.start_server()
+        await self.serve(app)
         return self
-
-    async def close(self) -> None:
-        if self.server is not None:
-            await self.server.close()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.port}"
 
     @property
     def graph_url(self) -> str:
@@ -192,7 +183,7 @@ def card_buttons(activity: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @dataclass
-class FakeBotFramework:
+class FakeBotFramework(LoopbackServer):
     """The Bot Framework's OpenID metadata and signing keys; `token()` mints like it does."""
 
     private_key: Any = None
@@ -206,18 +197,8 @@ class FakeBotFramework:
         app = web.Application()
         app.router.add_get("/v1/.well-known/openidconfiguration", self._metadata)
         app.router.add_get("/v1/keys", self._keys)
-        self.server = TestServer(app, host="127.0.0.1", port=0)
-        await self.server.start_server()
+        await self.serve(app)
         return self
-
-    async def close(self) -> None:
-        if self.server is not None:
-            await self.server.close()
-
-    @property
-    def url(self) -> str:
-        assert self.server is not None
-        return f"http://127.0.0.1:{self.server.port}"
 
     @property
     def metadata_url(self) -> str:
