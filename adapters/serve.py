@@ -8,10 +8,10 @@ import os
 from aiohttp import web
 
 from adapters.configure import build_adapters
+from adapters.logs import setup_logging
 from adapters.server import create_app
 from bot.app import build_core, load_checked, open_database
 from bot.config import Settings
-from bot.logs import setup_logging
 
 log = logging.getLogger(__name__)
 
