@@ -22,7 +22,7 @@ ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 ENTRY_FIELDS = {
     "id", "title", "aliases", "summary", "details", "related", "domain", "section",
-    "links", "former_names",
+    "links", "former_names", "jobs",
 }
 QUESTION_FIELDS = {
     "id", "kind", "section", "difficulty", "entry", "prompt", "options", "answer", "explanation",
@@ -124,6 +124,7 @@ def _build_entry(check: FieldChecker, raw: LineDict, domain: str, section_names:
     if section and section not in section_names:
         check.error(raw.line_of("section"), entry_id, "section",
                     f"unknown section '{section}' (see knowledge/sections.tsv)")
+    jobs = check.text_list(raw, "jobs", entry_id, minimum=2, required=False)
     links = check.text_list(raw, "links", entry_id, minimum=0, required=False)
     for link in links:
         if not link.startswith("https://"):
@@ -132,7 +133,7 @@ def _build_entry(check: FieldChecker, raw: LineDict, domain: str, section_names:
     return Entry(
         id=entry_id, title=title, aliases=all_aliases, summary=summary, details=details,
         related=related, domain=domain, section=section, links=links, former_names=former,
-        file=check.file, line=raw.line,
+        jobs=jobs, file=check.file, line=raw.line,
     )
 
 

@@ -65,6 +65,7 @@ class Entry:
     section: str
     links: tuple[str, ...] = ()
     former_names: tuple[str, ...] = ()
+    jobs: tuple[str, ...] = ()  # what people say when they mean this entry ("turn text into speech")
     file: str = ""
     line: int = 0
 
