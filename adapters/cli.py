@@ -9,12 +9,16 @@ import json
 import sys
 from collections.abc import Sequence
 
-from adapters.configure import ConfigError
-from bot.app import KnowledgeInvalid, build_core, load_checked, open_database
+from typing import TYPE_CHECKING
+
+from adapters.errors import ConfigError
 from bot.config import Settings, SettingsError
 from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge.checked import KnowledgeInvalid, load_valid
 from bot.knowledge.loader import coverage
-from bot.lookup import Lookup, LookupResult
+
+if TYPE_CHECKING:  # the database layer and the lookup load only for the commands that use them
+    from bot.lookup import LookupResult
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,7 +79,9 @@ def _result_json(result: LookupResult) -> str:
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    kb = load_checked(settings)
+    from bot.lookup import Lookup
+
+    kb = load_valid(settings.knowledge_dir)
     lookup = Lookup(kb.entries.values())
     queries: Sequence[str]
     if args.query == ["-"]:
@@ -110,8 +116,18 @@ def _print_check(kb: KnowledgeBase, as_json: bool) -> int:
         flag = "  <- no entries" if row["entries"] == 0 else ""
         print(f"  {row['section']:<52} {row['entries']:>3} entries {row['questions']:>3} "
               f"questions{flag}")
+    scenarios = report.get("scenarios_per_topic", {})
+    wide = report.get("misconceptions_per_topic", {})
+    own = report.get("scenario_misconceptions_per_topic", {})
+    if scenarios:
+        print("role-play")
+        for topic, count in scenarios.items():
+            print(f"  {topic:<52} {count:>3} scenarios {wide.get(topic, 0):>3} misconceptions"
+                  f" (+{own.get(topic, 0)} in scenarios)")
     print(f"{report['entries']} entries, {report['questions']} questions, "
-          f"{len(report['uncovered'])} sections uncovered, {len(kb.errors)} errors")
+          f"{sum(scenarios.values())} scenarios, {sum(wide.values()) + sum(own.values())} "
+          f"misconceptions, {len(report['uncovered'])} sections uncovered, "
+          f"{len(kb.errors)} errors")
     return 1 if kb.errors or report["uncovered"] else 0
 
 
@@ -120,7 +136,7 @@ def _cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
     from bot.roleplay.grader import grade, keep_start_stop
     from bot.roleplay.scenarios import default_scenario
 
-    kb = load_checked(settings)
+    kb = load_valid(settings.knowledge_dir)
     scenario = default_scenario(kb.scenarios, args.topic)
     if scenario is None:
         print(f"aws-quiz: no default {args.topic} scenario", file=sys.stderr)
@@ -150,8 +166,9 @@ def _cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
 
 async def _chat(settings: Settings, user: str) -> None:
     from adapters.console import run_console
+    from bot.app import build_core, open_database
 
-    kb = load_checked(settings)
+    kb = load_valid(settings.knowledge_dir)
     db = await open_database(settings)
     try:
         core = build_core(settings, kb, db=db)
@@ -161,6 +178,8 @@ async def _chat(settings: Settings, user: str) -> None:
 
 
 async def _db_upgrade(settings: Settings) -> None:
+    from bot.app import open_database
+
     db = await open_database(settings)
     print(f"database is up to date: {db.safe_url}")
     await db.dispose()

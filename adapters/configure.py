@@ -5,14 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from adapters.errors import ConfigError
 from adapters.platform import PlatformAdapter
 from bot.app import Core
 
+__all__ = ["ConfigError", "build_adapters"]
+
 log = logging.getLogger(__name__)
-
-
-class ConfigError(Exception):
-    """A configuration the server must not start with; the message says what to set."""
 
 
 def build_adapters(core: Core, env: Mapping[str, str]) -> list[PlatformAdapter]:

@@ -9,6 +9,7 @@ from bot.config import Settings
 from bot.daily.feature import DailyFeature
 from bot.home import register_run_action
 from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge.checked import KnowledgeInvalid, load_valid
 from bot.lookup import Lookup
 from bot.model import ConversationRef
 from bot.ports import Outbounds
@@ -23,13 +24,7 @@ from bot.store.quizstore import QuizStore
 from bot.store.refstore import RefStore
 from bot.store.roleplaystore import RoleplayStore
 
-
-class KnowledgeInvalid(Exception):
-    """The knowledge base has errors; the process should list them and stop."""
-
-    def __init__(self, kb: KnowledgeBase) -> None:
-        super().__init__(f"{len(kb.errors)} problem(s) in the knowledge base")
-        self.kb = kb
+__all__ = ["Core", "KnowledgeInvalid", "build_core", "load_checked", "open_database"]
 
 
 @dataclass
@@ -53,10 +48,7 @@ class Core:
 
 def load_checked(settings: Settings) -> KnowledgeBase:
     """Load the knowledge base, refusing to run on one with errors."""
-    kb = load_knowledge(settings.knowledge_dir)
-    if kb.errors:
-        raise KnowledgeInvalid(kb)
-    return kb
+    return load_valid(settings.knowledge_dir)
 
 
 def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database | None = None,

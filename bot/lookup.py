@@ -1,141 +1,53 @@
-"""Fuzzy knowledge lookup: names, acronyms, misspellings, former names and natural questions.
+"""Knowledge lookup: names, acronyms, typos and former names, and learners' real questions.
 
-Two signals rank every entry, and the better one wins:
+Every query is read first (`bot.language.query`): a *definition* ("what's a nacl", "gaurdduty"),
+a *task* ("how do I cut my EC2 bill", "which service records API calls") or a *comparison*
+("ALB vs NLB"). Then signals rank the entries:
 
-- *name*: how closely the query (stripped of question words) matches an entry's id, title or an
-  alias, letter by letter (rapidfuzz ratio, with and without spaces), so "gaurdduty",
-  "cloud front" and "nacl" land on their entries.
-- *words*: the share of the query's content words, weighted by rarity (IDF), that the entry
-  contains, counting a word in a name fully, in the summary a little less and in the details
-  less again; misspelt words are mapped to the nearest known word first. This answers
-  paraphrases ("resizable compute capacity") and questions ("which service records API calls").
+- *name*: how closely the query's core matches an entry's id, title or alias, letter by letter
+  (rapidfuzz), so typos, acronyms and former names land on their entry;
+- *mention*: an entry named word for word inside a longer query;
+- *words*: field-weighted BM25 over names, jobs (what people say when they mean the entry),
+  summaries and details, with word pairs as extra terms and misspelt words mapped to the nearest
+  known word;
+- *meaning*: cosine similarity of sentence vectors from a model shipped inside an installed
+  package (`bot.language.semantic`), for paraphrases that share no words; optional.
 
-A result is `confident` only when its score clears a threshold; otherwise the caller says "no
-confident match" and offers the best guesses as suggestions, never as an answer.
+In a definition the name decides; in a task the words and meaning decide, and an entry the
+question only names as context ("where are my cloudtrail logs stored") is held back. A comparison
+answers with the comparison entry when one names both sides, else with both sides. The
+`confident` flag is calibrated on learner questions (docs/benchmarks.md): when unsure the caller
+says so and offers the best candidates as choices.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz, process
 
 from bot.knowledge.schema import Entry
+from bot.language.query import ReadQuery, read_query, strip_question
+from bot.language.semantic import Embedder, load_embedder
+from bot.language.text import content_stems, normalise, stem, stem_sequence
 
-CONFIDENT = 50.0
-CLOSE = 8.0
-PHRASE_BONUS = 0.5
-MENTION_BASE = 70.0  # an entry named inside a query that is otherwise understood
+__all__ = ["Lookup", "LookupResult", "Match", "stem", "strip_question"]
+
 TYPO_SIMILARITY = 80.0  # below this a name is not a misspelling of the query, only a hint
-NAME_WEIGHT, SUMMARY_WEIGHT, DETAIL_WEIGHT = 1.0, 0.85, 0.7
-
-QUESTION_PREFIXES = (
-    "what is the difference between", "what's the difference between", "difference between",
-    "what is", "what are", "what's", "whats", "what does", "what do", "who is", "tell me about",
-    "explain", "define", "describe", "how does", "how do", "ask", "info on", "about",
-)
-STOPWORDS = frozenset("""
-a an the is are was were be been being am do does did doing have has had of in on at to for from
-by with about as into over under than then so and or but not no nor if which what whats who whom
-whose when where why how this that these those it its it's i me my we our you your they them their
-can could should would will shall may might must there here please tell explain define describe
-use used using uses aws amazon service services one some any all each other vs versus between
-difference differences thing things kind kinds type mean means meaning like many much
-several lots lot
-""".split())
-WORD_RE = re.compile(r"[a-z0-9@]+(?:[.'][a-z0-9]+)*")
-
-
-KEEP_WHOLE = {"objection": "objection", "objections": "objection"}  # not "object" storage
-
-
-def stem(word: str) -> str:
-    """A light suffix-stripping stemmer: 'scaling', 'scales', 'scaled' and 'scale' meet."""
-    if word in KEEP_WHOLE:
-        return KEEP_WHOLE[word]
-    if len(word) <= 3 or word.isdigit():
-        return word
-    if word.endswith("ly") and len(word) > 6:  # "centrally" meets "central"
-        word = word[:-2]
-    for suffix, repl in (("tions", "t"), ("tion", "t"), ("ies", "y"), ("ing", ""), ("ed", ""),
-                         ("es", ""), ("s", "")):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            if suffix == "s" and word.endswith("ss"):
-                break
-            word = word[: len(word) - len(suffix)] + repl
-            break
-    if word.endswith("e") and len(word) > 4:
-        word = word[:-1]
-    return word
-
-
-def tokens(text: str) -> list[str]:
-    """Lower-cased word tokens of `text`."""
-    return WORD_RE.findall(text.lower().replace("’", "'"))
-
-
-def stem_sequence(text: str) -> list[str]:
-    """Stems of the meaningful words in order, repeats kept (for phrase matching)."""
-    return [stem(word) for word in tokens(text) if word not in STOPWORDS]
-
-
-def content_stems(text: str) -> list[str]:
-    """Stems of the words that carry meaning (no stopwords), in order, without repeats."""
-    seen: dict[str, None] = {}
-    for word in tokens(text):
-        if word in STOPWORDS:
-            continue
-        seen.setdefault(stem(word), None)
-    return list(seen)
-
-
-def normalise(text: str) -> str:
-    """Lower case, punctuation to spaces, single spaces."""
-    return " ".join(re.sub(r"[^a-z0-9@&]+", " ", text.lower()).split())
-
-
-def strip_question(text: str) -> str:
-    """'what is amazon s3?' -> 'amazon s3'; the core of a query for name matching."""
-    core = normalise(text)
-    changed = True
-    while changed:
-        changed = False
-        for prefix in QUESTION_PREFIXES:
-            if core.startswith(prefix + " "):
-                core = core[len(prefix) + 1:]
-                changed = True
-        for article in ("a ", "an ", "the "):
-            if core.startswith(article):
-                core = core[len(article):]
-                changed = True
-    return core
-
-
-def _name_variants(name: str) -> set[str]:
-    base = normalise(name)
-    variants = {base}
-    no_paren = normalise(re.sub(r"\(.*?\)", " ", name))
-    if no_paren:
-        variants.add(no_paren)
-    for text in list(variants):
-        for prefix in ("amazon ", "aws "):
-            if text.startswith(prefix) and len(text) > len(prefix) + 1:
-                variants.add(text[len(prefix):])
-    return {v for v in variants if v}
-
-
-@dataclass(frozen=True)
-class WordSignal:
-    """What the words of a query say: coverage per entry, and how well the query is understood
-    (share of its rarity-weighted words the index knows, and each known word's share)."""
-
-    scores: dict[int, float]
-    known_share: float
-    weights: dict[str, float]
+FIELD_WEIGHTS = {"name": 3.0, "jobs": 2.0, "summary": 1.5, "details": 1.0}
+K1, B = 1.2, 0.5
+PAIR_WEIGHT = 0.6  # a word pair found together counts this much of a word
+WORDS_SHARE, MEANING_SHARE = 0.6, 0.4
+COVER_FLOOR = 0.45  # a paraphrase sharing no words still ranks, on meaning
+CONTEXT_FACTOR = 0.72  # an entry a task question only names as context
+CONFIDENT = 52.0
+CLEAR_MARGIN = 6.0  # below this gap to the runner-up a task answer is not confident...
+SURE = 68.0  # ...unless it scores at least this
+CLOSE = 5.0  # "did you mean" only for runners-up this close
 
 
 @dataclass(frozen=True)
@@ -154,35 +66,89 @@ class Match:
 
 @dataclass(frozen=True)
 class LookupResult:
-    """Matches best first, and whether the best one is good enough to answer with."""
+    """Matches best first, whether the best is good enough to answer with, and the question's kind."""
 
     query: str
     matches: tuple[Match, ...]
     confident: bool
+    kind: str = "definition"
+    compared: tuple[Match, ...] = ()  # the sides of a comparison, when no entry compares them
 
     @property
     def best(self) -> Match | None:
         return self.matches[0] if self.matches else None
 
     def close_alternatives(self) -> list[Match]:
-        """Runner-up matches whose score is within reach of the best one."""
-        if not self.matches:
+        """Runner-up matches genuinely close to the best one (never under a clear answer)."""
+        if not self.matches or self.compared:
             return []
         top = self.matches[0].score
-        return [m for m in self.matches[1:4] if top - m.score <= CLOSE]
+        return [m for m in self.matches[1:3] if top - m.score <= CLOSE]
+
+
+def _name_variants(name: str) -> set[str]:
+    base = normalise(name)
+    variants = {base}
+    no_paren = normalise(name.split("(")[0]) if "(" in name else ""
+    if no_paren:
+        variants.add(no_paren)
+    for text in list(variants):
+        for prefix in ("amazon ", "aws "):
+            if text.startswith(prefix) and len(text) > len(prefix) + 1:
+                variants.add(text[len(prefix):])
+    return {v for v in variants if v}
+
+
+class _Bm25:
+    """Field-weighted BM25 over stemmed words and adjacent word pairs."""
+
+    def __init__(self) -> None:
+        self.postings: dict[str, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+        self.lengths: list[float] = []
+
+    def add(self, fields: dict[str, str]) -> None:
+        index = len(self.lengths)
+        length = 0.0
+        for name, text in fields.items():
+            weight = FIELD_WEIGHTS[name]
+            sequence = stem_sequence(text)
+            for term in sequence:
+                self.postings[term][index] += weight
+            for pair in zip(sequence, sequence[1:], strict=False):
+                self.postings[" ".join(pair)][index] += weight
+            length += weight * len(sequence)
+        self.lengths.append(length)
+
+    def freeze(self) -> None:
+        n = max(len(self.lengths), 1)
+        self.avg = sum(self.lengths) / n if self.lengths else 1.0
+        self.idf = {t: math.log(1 + (n - len(d) + 0.5) / (len(d) + 0.5))
+                    for t, d in self.postings.items()}
+        self.max_idf = math.log(1 + (n + 0.5) / 0.5)
+
+    def scores(self, terms: list[tuple[str, float]]) -> dict[int, float]:
+        out: dict[int, float] = defaultdict(float)
+        for term, weight in terms:
+            idf = self.idf.get(term)
+            if idf is None:
+                continue
+            for index, tf in self.postings[term].items():
+                norm = K1 * (1 - B + B * self.lengths[index] / self.avg)
+                out[index] += weight * idf * tf * (K1 + 1) / (tf + norm)
+        return out
 
 
 class Lookup:
     """An index over knowledge entries, built once, queried many times."""
 
-    def __init__(self, entries: Iterable[Entry]) -> None:
+    def __init__(self, entries: Iterable[Entry], embedder: Embedder | None | bool = True) -> None:
         self.entries: list[Entry] = list(entries)
+        self._by_id = {e.id: i for i, e in enumerate(self.entries)}
         self._names: list[str] = []
         self._compact: list[str] = []
         self._name_owner: list[int] = []
         self._name_label: list[str] = []
-        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
-        self._phrases: dict[tuple[str, str], dict[int, float]] = defaultdict(dict)
+        self._bm25 = _Bm25()
         for index, entry in enumerate(self.entries):
             labels = [entry.title, entry.id.replace("-", " "), *entry.aliases]
             for label in labels:
@@ -191,26 +157,14 @@ class Lookup:
                     self._compact.append(variant.replace(" ", ""))
                     self._name_owner.append(index)
                     self._name_label.append(label)
-            self._post(index, " ".join(labels), NAME_WEIGHT)
-            self._post(index, entry.summary, SUMMARY_WEIGHT)
-            self._post(index, " ".join(entry.details), DETAIL_WEIGHT)
-        n_docs = max(len(self.entries), 1)
-        self._idf = {
-            term: math.log(1 + n_docs / len(docs)) for term, docs in self._postings.items()
-        }
-        self._max_idf = math.log(1 + n_docs)
-        self._vocab = list(self._postings)
+            self._bm25.add({"name": " ".join(labels), "jobs": " . ".join(entry.jobs),
+                            "summary": entry.summary, "details": " ".join(entry.details)})
+        self._bm25.freeze()
+        self._vocab = [t for t in self._bm25.postings if " " not in t]
+        self._embedder = load_embedder() if embedder is True else (embedder or None)
+        self._vectors: Any = None
 
-    def _post(self, index: int, text: str, weight: float) -> None:
-        for term in content_stems(text):
-            postings = self._postings[term]
-            if postings.get(index, 0.0) < weight:
-                postings[index] = weight
-        sequence = stem_sequence(text)
-        for pair in zip(sequence, sequence[1:], strict=False):
-            phrases = self._phrases[pair]
-            if phrases.get(index, 0.0) < weight:
-                phrases[index] = weight
+    # -- signals -------------------------------------------------------------------------------
 
     def _name_scores(self, core: str) -> dict[int, tuple[float, str]]:
         scores: dict[int, tuple[float, str]] = {}
@@ -223,9 +177,7 @@ class Lookup:
         for _, score, position in hits:
             name = self._names[position]
             # Short names only count when (nearly) exact: "ec2" must not match "ecs".
-            if len(name.replace(" ", "")) <= 4 and score < 100:
-                continue
-            if len(compact) <= 4 and score < 100:
+            if (len(name.replace(" ", "")) <= 4 or len(compact) <= 4) and score < 100:
                 continue
             owner = self._name_owner[position]
             value = float(score)
@@ -235,99 +187,136 @@ class Lookup:
                 scores[owner] = (value, self._name_label[position])
         return scores
 
-    def _resolve_term(self, term: str) -> list[tuple[str, float]]:
-        """Known terms for a query term: itself, or its nearest spelling when unknown."""
-        if term in self._postings:
-            return [(term, 1.0)]
+    def _resolve(self, term: str) -> tuple[str, float] | None:
+        """A known term for a query term: itself, or its nearest spelling when unknown."""
+        if term in self._bm25.idf:
+            return term, 1.0
         if len(term) < 5:
-            return []
+            return None
         hit = process.extractOne(term, self._vocab, scorer=fuzz.ratio, score_cutoff=82)
-        if hit is None:
-            return []
-        return [(hit[0], hit[1] / 100.0)]
+        return (hit[0], hit[1] / 100.0) if hit else None
 
-    def _word_scores(self, query: str) -> WordSignal:
-        """Coverage score per entry, and how much of the query the index understands."""
-        terms = content_stems(query)
-        if not terms or all(term.isdigit() for term in terms):
-            return WordSignal({}, 0.0, {})
-        total = 0.0
-        gained: dict[int, float] = defaultdict(float)
-        named: dict[int, bool] = defaultdict(bool)
-        known_terms: list[str | None] = []
-        for term in terms:
-            resolved = self._resolve_term(term)
-            if not resolved:
-                total += self._max_idf
-                known_terms.append(None)
-                continue
-            known, similarity = resolved[0]
-            known_terms.append(known)
-            idf = self._idf[known]
-            total += idf
-            for index, weight in self._postings[known].items():
-                gained[index] += idf * weight * similarity
-                named[index] |= weight == NAME_WEIGHT
-        # Words that stand together in the query and in an entry ("data warehouse", "cost
-        # objection") are worth more than the same words scattered through its details.
-        for first, second in zip(known_terms, known_terms[1:], strict=False):
-            if first is None or second is None:
-                continue
-            bonus = PHRASE_BONUS * (self._idf[first] + self._idf[second]) / 2
-            for index, weight in self._phrases.get((first, second), {}).items():
-                gained[index] += bonus * weight
-        if total <= 0:
-            return WordSignal({}, 0.0, {})
-        weights = {t: self._idf[t] / total for t in known_terms if t is not None}
-        # One word found only in an entry's text ("life", "capital") is not enough to answer.
-        single = len(terms) == 1
-        known_share = sum(weights.values())
-        # The phrase bonus ranks, but never makes a partly understood query look understood.
-        scores = {index: min(100.0 * value / total, 100.0 * known_share)
-                  * (0.5 if single and not named[index] else 1.0)
-                  for index, value in gained.items()}
-        return WordSignal(scores, known_share, weights)
+    def _word_scores(self, query: str) -> tuple[dict[int, float], float, dict[str, float],
+                                                dict[int, float]]:
+        """BM25 scores relative to the best (0-1), the share of the query the index knows, each
+        known term's share of the query's rarity-weighted words, and per entry the share of the
+        query's rarity-weighted words it contains."""
+        stems = content_stems(query)
+        if not stems or all(t.isdigit() for t in stems):
+            return {}, 0.0, {}, {}
+        resolved = [self._resolve(t) for t in stems]
+        total = sum(self._bm25.idf[r[0]] if r else self._bm25.max_idf for r in resolved)
+        known = [r for r in resolved if r]
+        shares = {t: self._bm25.idf[t] / total for t, _ in known}
+        terms = list(known)
+        sequence = [r[0] if r else "" for r in resolved]
+        terms += [(f"{a} {b}", PAIR_WEIGHT) for a, b in zip(sequence, sequence[1:], strict=False)
+                  if a and b]
+        raw = self._bm25.scores(terms)
+        if not raw:
+            return {}, sum(shares.values()), shares, {}
+        covered: dict[int, float] = defaultdict(float)
+        for term, similarity in known:
+            for index in self._bm25.postings[term]:
+                covered[index] += shares[term] * similarity
+        top = max(raw.values())
+        return {i: v / top for i, v in raw.items()}, sum(shares.values()), shares, covered
 
-    def _mentions(self, query: str, words: WordSignal) -> dict[int, tuple[float, str]]:
-        """Entries named word for word inside a longer query ("what does amazon athena cost",
-        "difference between rds and dynamodb"), scored by how much of the query is understood."""
+    def _meaning_scores(self, query: str) -> dict[int, float]:
+        if self._embedder is None:
+            return {}
+        if self._vectors is None:
+            self._vectors = self._embedder.embed([
+                f"{e.title}. {e.summary} {' '.join(e.jobs)}" for e in self.entries])
+        vector = self._embedder.embed([query])[0]
+        similarities = self._vectors @ vector
+        top = float(similarities.max())
+        if top <= 0:
+            return {}
+        return {int(i): max(float(similarities[i]), 0.0) / top
+                for i in similarities.argsort()[-30:]}
+
+    def _mentions(self, query: str, shares: dict[str, float]) -> dict[int, tuple[float, str]]:
+        """Entries named word for word inside a longer query, with the share of the query the
+        name accounts for."""
         padded = f" {normalise(query)} "
         found: dict[int, tuple[float, str]] = {}
         for name, owner, label in zip(self._names, self._name_owner, self._name_label,
                                       strict=True):
             if f" {name} " in padded:
-                # How much of the query the name itself accounts for: "rds" in "rds and
-                # dynamodb" a lot, "solution" in a long sentence about proofs of concept little.
-                covered = sum(words.weights.get(t, 0.0) for t in set(content_stems(name)))
-                score = words.known_share * (MENTION_BASE
-                                             + (100.0 - MENTION_BASE) * min(covered, 1.0))
-                if score > found.get(owner, (0.0, ""))[0]:
-                    found[owner] = (score, label)
+                covered = min(sum(shares.get(t, 0.0) for t in set(content_stems(name))), 1.0)
+                if covered > found.get(owner, (-1.0, ""))[0]:
+                    found[owner] = (covered, label)
         return found
+
+    # -- ranking -------------------------------------------------------------------------------
 
     def search(self, query: str, limit: int = 5) -> LookupResult:
         """Rank entries for `query`; `confident` says whether the best may be given as the answer."""
-        core = strip_question(query)
-        names = self._name_scores(core)
-        signal = self._word_scores(query)
-        words = signal.scores
-        for index, (score, label) in self._mentions(query, signal).items():
-            if score > names.get(index, (0.0, ""))[0]:
-                names[index] = (score, label)
-        ranking: dict[int, tuple[float, float, float, str]] = {}
-        for index in set(names) | set(words):
-            name_score, label = names.get(index, (0.0, ""))
-            word_score = words.get(index, 0.0)
-            # Agreeing signals add a little, so the entry both named and described wins a tie.
-            value = max(word_score, name_score) + min(word_score, name_score) * 0.05
-            ranking[index] = (value, name_score, word_score, label if name_score >= word_score
-                              else "")
+        read = read_query(query)
+        if read.kind == "comparison":
+            compared = self._compare(read, limit)
+            if compared is not None:
+                return compared
+            read = ReadQuery(read.text, read.core, "task")
+        words, understood, shares, covered = self._word_scores(query)
+        mentions = self._mentions(query, shares)
+        names = self._name_scores(read.core) if read.kind == "definition" else {}
+        named = max((score for score, _ in names.values()), default=0.0) >= 95.0
+        # A name the query spells out needs no model; only questions in words load it.
+        meaning = self._meaning_scores(query) if understood > 0 and not named else {}
+        ranking: dict[int, tuple[float, str]] = {}
+        for index in set(words) | set(meaning) | set(names) | set(mentions):
+            # Ranked by BM25 and meaning among entries; scaled by how much of the question this
+            # entry accounts for, so a lone shared word ("yesterday") never looks like an answer.
+            share = COVER_FLOOR + (1 - COVER_FLOOR) * covered.get(index, 0.0)
+            text = 100.0 * understood * share * (WORDS_SHARE * words.get(index, 0.0)
+                                                 + MEANING_SHARE * meaning.get(index, 0.0))
+            name, label = names.get(index, (0.0, ""))
+            if index in mentions:
+                named_share, mention_label = mentions[index]
+                if read.kind == "task" and named_share < 0.9:
+                    text *= CONTEXT_FACTOR  # named as context, not asked for
+                else:
+                    mention = understood * (70.0 + 30.0 * named_share)
+                    if mention > name:
+                        name, label = mention, mention_label
+            value = max(text, name) + 0.05 * min(text, name)
+            ranking[index] = (min(value, 100.0), label if name >= text else "")
         ranked = sorted(ranking.items(),
-                        key=lambda item: (-item[1][0], -item[1][1], -item[1][2],
-                                          self.entries[item[0]].id))
-        matches = tuple(
-            Match(self.entries[index], round(min(value, 100.0), 1), label)
-            for index, (value, _, _, label) in ranked[:limit]
-        )
-        confident = bool(matches) and matches[0].score >= CONFIDENT
-        return LookupResult(query, matches, confident)
+                        key=lambda item: (-item[1][0], self.entries[item[0]].id))[:limit]
+        matches = tuple(Match(self.entries[i], round(v, 1), label) for i, (v, label) in ranked)
+        return LookupResult(query, matches, self._confident(matches, read), read.kind)
+
+    @staticmethod
+    def _confident(matches: tuple[Match, ...], read: ReadQuery) -> bool:
+        if not matches or matches[0].score < CONFIDENT:
+            return False
+        if read.kind == "definition" or matches[0].score >= SURE or len(matches) == 1:
+            return True
+        return matches[0].score - matches[1].score >= CLEAR_MARGIN
+
+    def _compare(self, read: ReadQuery, limit: int) -> LookupResult | None:
+        """A comparison: the entry that compares the sides, else the sides themselves."""
+        sides: list[int] = []
+        for side in read.sides:
+            found = self._name_scores(strip_question(side))
+            best = max(found.items(), key=lambda item: item[1][0], default=None)
+            if best is None or best[1][0] < TYPO_SIMILARITY or best[0] in sides:
+                return None
+            sides.append(best[0])
+        side_names = [{n for n, o in zip(self._names, self._name_owner, strict=True) if o == s}
+                      for s in sides]
+        comparing = []
+        for index, entry in enumerate(self.entries):
+            if index in sides:
+                continue
+            text = f" {normalise(' '.join([entry.title, *entry.aliases]))} "
+            named = sum(any(f" {n} " in text for n in names) for names in side_names)
+            if named == len(sides):
+                comparing.append(index)
+        side_matches = tuple(Match(self.entries[i], 100.0) for i in sides)
+        if comparing:
+            first = Match(self.entries[comparing[0]], 100.0)
+            return LookupResult(read.text, (first, *side_matches)[:limit], True, "comparison")
+        return LookupResult(read.text, side_matches[:limit], True, "comparison", side_matches)

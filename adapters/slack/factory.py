@@ -12,7 +12,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstall
 from slack_sdk.oauth.state_store.sqlalchemy import AsyncSQLAlchemyOAuthStateStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.configure import ConfigError
+from adapters.errors import ConfigError
 from adapters.slack.adapter import SlackAdapter
 from bot.app import Core
 from bot.store.eventstore import EventStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from adapters.configure import ConfigError
+from adapters.errors import ConfigError
 from adapters.platform import PlatformAdapter
 from adapters.teams.settings import TeamsConfigError, TeamsSettings
 from bot.app import Core

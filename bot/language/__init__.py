@@ -1,0 +1,1 @@
+"""Language understanding shared by lookup and grading: normalising, stemming, query reading, semantics."""
