@@ -82,3 +82,54 @@ def evaluate(lookup: Lookup, cases: list[Case]) -> Outcome:
                 f"{case.kind}: {case.query!r} -> {titles[:3]} (confident={result.confident}, "
                 f"want {'|'.join(case.accepted)})")
     return outcome
+
+
+@dataclass
+class QuestionScore:
+    """Learner-question quality as the issue defines it: coverage, top-1, top-3, confident-wrong."""
+
+    rows: int = 0
+    covered: int = 0
+    top1: int = 0
+    top3: int = 0
+    confident_wrong: int = 0
+    confident_on_missing: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    def rate(self, count: int) -> float:
+        return count / self.covered if self.covered else 1.0
+
+
+def read_questions(path: Path) -> list[dict[str, str]]:
+    """Rows of a learner-question set (query, answer, accepted_ids; `MISSING` = no entry yet)."""
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    header = lines[0].split("\t")
+    return [dict(zip(header, line.split("\t"), strict=False)) for line in lines[1:]]
+
+
+def score_questions(lookup: Lookup, rows: list[dict[str, str]],
+                    topic_of: dict[str, str] | None = None) -> dict[str, QuestionScore]:
+    """Scores over all rows ("all") and per topic (the domain of the first accepted entry)."""
+    scores: dict[str, QuestionScore] = defaultdict(QuestionScore)
+    for row in rows:
+        accepted = row.get("accepted_ids", "").strip()
+        result = lookup.search(row["query"])
+        got = [m.entry.id for m in result.matches]
+        ok = set(accepted.split("|"))
+        topic = (topic_of or {}).get(accepted.split("|")[0], "other")
+        for key in ("all", topic) if accepted != "MISSING" else ("all",):
+            score = scores[key]
+            score.rows += 1
+            if accepted == "MISSING":
+                score.confident_on_missing += result.confident
+                continue
+            first = bool(got) and got[0] in ok
+            score.covered += 1
+            score.top1 += first
+            score.top3 += any(g in ok for g in got[:3])
+            score.confident_wrong += result.confident and not first
+            if not first and key == "all":
+                score.misses.append(f"{'confident ' if result.confident else ''}{row['query']!r} "
+                                    f"-> {got[:3]}, want {accepted}")
+    return scores

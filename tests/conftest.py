@@ -17,6 +17,7 @@ from bot.knowledge import KnowledgeBase, load_knowledge
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
 DATA = Path(__file__).resolve().parent / "data"
+SHARED_EVAL = Path(__file__).resolve().parent.parent.parent / "shared" / "eval"  # laid beside the repo
 
 
 @pytest.fixture(scope="session")
