@@ -100,12 +100,25 @@ class QuestionScore:
         return count / self.covered if self.covered else 1.0
 
 
-def read_questions(path: Path) -> list[dict[str, str]]:
-    """Rows of a learner-question set (query, answer, accepted_ids; `MISSING` = no entry yet)."""
+def _tsv(path: Path) -> list[dict[str, str]]:
     lines = [line for line in path.read_text(encoding="utf-8").splitlines()
              if line.strip() and not line.startswith("#")]
     header = lines[0].split("\t")
     return [dict(zip(header, line.split("\t"), strict=False)) for line in lines[1:]]
+
+
+def read_questions(path: Path, labels: Path | None = None) -> list[dict[str, str]]:
+    """Rows of a learner-question set (query, answer, accepted_ids; `MISSING` = no entry yet).
+
+    `labels` (answer, accepted_ids) gives ids to MISSING rows whose entry has since been written.
+    """
+    rows = _tsv(path)
+    if labels is not None and labels.exists():
+        by_answer = {row["answer"]: row["accepted_ids"] for row in _tsv(labels)}
+        for row in rows:
+            if row.get("accepted_ids", "").strip() == "MISSING" and row["answer"] in by_answer:
+                row["accepted_ids"] = by_answer[row["answer"]]
+    return rows
 
 
 def score_questions(lookup: Lookup, rows: list[dict[str, str]],

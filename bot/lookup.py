@@ -41,13 +41,34 @@ TYPO_SIMILARITY = 80.0  # below this a name is not a misspelling of the query, o
 FIELD_WEIGHTS = {"name": 3.0, "jobs": 2.0, "summary": 1.5, "details": 1.0}
 K1, B = 1.2, 0.5
 PAIR_WEIGHT = 0.6  # a word pair found together counts this much of a word
-WORDS_SHARE, MEANING_SHARE = 0.6, 0.4
-COVER_FLOOR = 0.45  # a paraphrase sharing no words still ranks, on meaning
-CONTEXT_FACTOR = 0.72  # an entry a task question only names as context
-CONFIDENT = 52.0
-CLEAR_MARGIN = 6.0  # below this gap to the runner-up a task answer is not confident...
-SURE = 68.0  # ...unless it scores at least this
 CLOSE = 5.0  # "did you mean" only for runners-up this close
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the signals combine, and when the best is confident (tuned in bench/lookup_tune.py)."""
+
+    words: float = 0.6  # BM25 relative to the best entry
+    meaning: float = 0.25  # semantic similarity relative to the best entry
+    closeness: float = 0.15  # semantic similarity itself
+    cover_floor: float = 0.45  # a paraphrase sharing no words still ranks, on meaning
+    context: float = 0.72  # an entry a task question only names as context
+    confident: float = 52.0  # the least score of a confident answer...
+    margin: float = 6.0  # ...which also needs this gap to the runner-up...
+    sure: float = 68.0  # ...unless it scores at least this
+
+
+@dataclass(frozen=True)
+class Signals:
+    """What one query says, before combining: see the module docstring."""
+
+    read: ReadQuery
+    words: dict[int, float]
+    understood: float
+    covered: dict[int, float]
+    meaning: dict[int, float]
+    mentions: dict[int, tuple[float, str]]
+    names: dict[int, tuple[float, str]]
 
 
 @dataclass(frozen=True)
@@ -163,6 +184,7 @@ class Lookup:
         self._vocab = [t for t in self._bm25.postings if " " not in t]
         self._embedder = load_embedder() if embedder is True else (embedder or None)
         self._vectors: Any = None
+        self._vector_owner: list[int] = []
 
     # -- signals -------------------------------------------------------------------------------
 
@@ -223,18 +245,25 @@ class Lookup:
         return {i: v / top for i, v in raw.items()}, sum(shares.values()), shares, covered
 
     def _meaning_scores(self, query: str) -> dict[int, float]:
+        """Cosine similarity of the query to each entry's closest text (its title and summary, or
+        one of its jobs), for the 40 nearest entries."""
         if self._embedder is None:
             return {}
         if self._vectors is None:
-            self._vectors = self._embedder.embed([
-                f"{e.title}. {e.summary} {' '.join(e.jobs)}" for e in self.entries])
-        vector = self._embedder.embed([query])[0]
-        similarities = self._vectors @ vector
-        top = float(similarities.max())
-        if top <= 0:
-            return {}
-        return {int(i): max(float(similarities[i]), 0.0) / top
-                for i in similarities.argsort()[-30:]}
+            texts: list[str] = []
+            owners: list[int] = []
+            for index, entry in enumerate(self.entries):
+                for text in (f"{entry.title}: {entry.summary}", *entry.jobs):
+                    texts.append(text)
+                    owners.append(index)
+            self._vectors = self._embedder.embed(texts)
+            self._vector_owner = owners
+        similarities = self._vectors @ self._embedder.embed([query])[0]
+        best: dict[int, float] = {}
+        for position in similarities.argsort()[-120:]:
+            owner = self._vector_owner[int(position)]
+            best[owner] = max(best.get(owner, 0.0), float(similarities[position]))
+        return dict(sorted(best.items(), key=lambda item: -item[1])[:40])
 
     def _mentions(self, query: str, shares: dict[str, float]) -> dict[int, tuple[float, str]]:
         """Entries named word for word inside a longer query, with the share of the query the
@@ -251,34 +280,49 @@ class Lookup:
 
     # -- ranking -------------------------------------------------------------------------------
 
-    def search(self, query: str, limit: int = 5) -> LookupResult:
-        """Rank entries for `query`; `confident` says whether the best may be given as the answer."""
+    def signals(self, query: str) -> Signals:
+        """Everything the ranking combines, computed once per query."""
         read = read_query(query)
-        if read.kind == "comparison":
-            compared = self._compare(read, limit)
-            if compared is not None:
-                return compared
-            read = ReadQuery(read.text, read.core, "task")
         words, understood, shares, covered = self._word_scores(query)
         mentions = self._mentions(query, shares)
-        names = self._name_scores(read.core) if read.kind == "definition" else {}
+        names = self._name_scores(read.core) if read.kind != "task" else {}
         named = max((score for score, _ in names.values()), default=0.0) >= 95.0
         # A name the query spells out needs no model; only questions in words load it.
         meaning = self._meaning_scores(query) if understood > 0 and not named else {}
+        return Signals(read, words, understood, covered, meaning, mentions, names)
+
+    def search(self, query: str, limit: int = 5, weights: Weights | None = None) -> LookupResult:
+        """Rank entries for `query`; `confident` says whether the best may be given as the answer."""
+        signals = self.signals(query)
+        if signals.read.kind == "comparison":
+            compared = self._compare(signals.read, limit)
+            if compared is not None:
+                return compared
+        return self.rank(signals, limit, weights or Weights())
+
+    def rank(self, signals: Signals, limit: int, w: Weights) -> LookupResult:
+        """Combine the signals into scores out of 100, best first, and decide confidence."""
+        read = signals.read
+        kind = "task" if read.kind == "comparison" else read.kind
+        top_meaning = max(signals.meaning.values(), default=0.0)
         ranking: dict[int, tuple[float, str]] = {}
-        for index in set(words) | set(meaning) | set(names) | set(mentions):
+        for index in (set(signals.words) | set(signals.meaning) | set(signals.names)
+                      | set(signals.mentions)):
             # Ranked by BM25 and meaning among entries; scaled by how much of the question this
             # entry accounts for, so a lone shared word ("yesterday") never looks like an answer.
-            share = COVER_FLOOR + (1 - COVER_FLOOR) * covered.get(index, 0.0)
-            text = 100.0 * understood * share * (WORDS_SHARE * words.get(index, 0.0)
-                                                 + MEANING_SHARE * meaning.get(index, 0.0))
-            name, label = names.get(index, (0.0, ""))
-            if index in mentions:
-                named_share, mention_label = mentions[index]
-                if read.kind == "task" and named_share < 0.9:
-                    text *= CONTEXT_FACTOR  # named as context, not asked for
+            share = w.cover_floor + (1 - w.cover_floor) * signals.covered.get(index, 0.0)
+            meaning = signals.meaning.get(index, 0.0)
+            relative = meaning / top_meaning if top_meaning > 0 else 0.0
+            blend = (w.words * signals.words.get(index, 0.0) + w.meaning * relative
+                     + w.closeness * meaning)
+            text = 100.0 * signals.understood * share * blend
+            name, label = signals.names.get(index, (0.0, ""))
+            if index in signals.mentions:
+                named_share, mention_label = signals.mentions[index]
+                if kind == "task" and named_share < 0.9:
+                    text *= w.context  # named as context, not asked for
                 else:
-                    mention = understood * (70.0 + 30.0 * named_share)
+                    mention = signals.understood * (70.0 + 30.0 * named_share)
                     if mention > name:
                         name, label = mention, mention_label
             value = max(text, name) + 0.05 * min(text, name)
@@ -286,15 +330,15 @@ class Lookup:
         ranked = sorted(ranking.items(),
                         key=lambda item: (-item[1][0], self.entries[item[0]].id))[:limit]
         matches = tuple(Match(self.entries[i], round(v, 1), label) for i, (v, label) in ranked)
-        return LookupResult(query, matches, self._confident(matches, read), read.kind)
+        return LookupResult(read.text, matches, self._confident(matches, kind, w), kind)
 
     @staticmethod
-    def _confident(matches: tuple[Match, ...], read: ReadQuery) -> bool:
-        if not matches or matches[0].score < CONFIDENT:
+    def _confident(matches: tuple[Match, ...], kind: str, w: Weights) -> bool:
+        if not matches or matches[0].score < w.confident:
             return False
-        if read.kind == "definition" or matches[0].score >= SURE or len(matches) == 1:
-            return True
-        return matches[0].score - matches[1].score >= CLEAR_MARGIN
+        if matches[0].via or matches[0].score >= w.sure or len(matches) == 1:
+            return True  # a name matched, or the words leave no doubt
+        return matches[0].score - matches[1].score >= w.margin
 
     def _compare(self, read: ReadQuery, limit: int) -> LookupResult | None:
         """A comparison: the entry that compares the sides, else the sides themselves."""

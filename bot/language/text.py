@@ -18,7 +18,7 @@ can could should would will shall may might must there here please tell explain 
 use used using uses aws amazon service services one some any all each other vs versus between
 difference differences thing things kind kinds type mean means meaning like many much
 several lots lot im ive id dont doesnt isnt arent cant wont get got need want wanna just really
-s t d ll re ve
+s t d ll re ve whether
 """.split())
 
 KEEP_WHOLE = {"objection": "objection", "objections": "objection"}  # not "object" storage
