@@ -33,7 +33,7 @@ from rapidfuzz import fuzz, process
 from bot.knowledge.schema import Entry
 from bot.language.query import ReadQuery, read_query, strip_question
 from bot.language.semantic import Embedder, load_embedder
-from bot.language.text import content_stems, normalise, stem, stem_sequence
+from bot.language.text import content_stems, normalise, stem, stem_sequence, tokens
 
 __all__ = ["Lookup", "LookupResult", "Match", "stem", "strip_question"]
 
@@ -42,6 +42,7 @@ FIELD_WEIGHTS = {"name": 3.0, "jobs": 2.0, "summary": 1.5, "details": 1.0}
 K1, B = 1.2, 0.5
 PAIR_WEIGHT = 0.6  # a word pair found together counts this much of a word
 CLOSE = 5.0  # "did you mean" only for runners-up this close
+CANDIDATES = 50  # entries the word signal hands to the ranking
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Weights:
     closeness: float = 0.15  # semantic similarity itself
     cover_floor: float = 0.45  # a paraphrase sharing no words still ranks, on meaning
     context: float = 0.72  # an entry a task question only names as context
+    kind: float = 0.2  # boost for an entry of the kind asked for ("which design principle")
     confident: float = 52.0  # the least score of a confident answer...
     margin: float = 6.0  # ...which also needs this gap to the runner-up...
     sure: float = 68.0  # ...unless it scores at least this
@@ -181,10 +183,22 @@ class Lookup:
             self._bm25.add({"name": " ".join(labels), "jobs": " . ".join(entry.jobs),
                             "summary": entry.summary, "details": " ".join(entry.details)})
         self._bm25.freeze()
+        # What kind of thing each entry is, in words: its title, aliases and course section.
+        self._kinds = [frozenset(stem_sequence(" ".join([e.title, *e.aliases, e.section])))
+                       for e in self.entries]
         self._vocab = [t for t in self._bm25.postings if " " not in t]
-        self._embedder = load_embedder() if embedder is True else (embedder or None)
+        self._name_index: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for name, owner, label in zip(self._names, self._name_owner, self._name_label,
+                                      strict=True):
+            self._name_index[name].append((owner, label))
+        self._longest_name = max((len(n.split()) for n in self._names), default=1)
+        self._surface = frozenset(word for e in self.entries for word in tokens(" ".join(
+            [e.title, *e.aliases, *e.jobs, e.summary, *e.details])))
+        self._surface_list = sorted(self._surface)
+        # True: the shipped model, loaded on the first question in words, never for a name.
+        self._embedder: Embedder | bool | None = embedder
         self._vectors: Any = None
-        self._vector_owner: list[int] = []
+        self._starts: Any = None
 
     # -- signals -------------------------------------------------------------------------------
 
@@ -242,47 +256,67 @@ class Lookup:
             for index in self._bm25.postings[term]:
                 covered[index] += shares[term] * similarity
         top = max(raw.values())
-        return {i: v / top for i, v in raw.items()}, sum(shares.values()), shares, covered
+        best = sorted(raw, key=raw.__getitem__, reverse=True)[:CANDIDATES]
+        return {i: raw[i] / top for i in best}, sum(shares.values()), shares, covered
 
     def _meaning_scores(self, query: str) -> dict[int, float]:
         """Cosine similarity of the query to each entry's closest text (its title and summary, or
         one of its jobs), for the 40 nearest entries."""
-        if self._embedder is None:
+        if self._embedder is True:
+            self._embedder = load_embedder()
+        embedder = self._embedder
+        if not embedder or embedder is True:
             return {}
+        import numpy as np
+
         if self._vectors is None:
             texts: list[str] = []
-            owners: list[int] = []
-            for index, entry in enumerate(self.entries):
-                for text in (f"{entry.title}: {entry.summary}", *entry.jobs):
-                    texts.append(text)
-                    owners.append(index)
-            self._vectors = self._embedder.embed(texts)
-            self._vector_owner = owners
-        similarities = self._vectors @ self._embedder.embed([query])[0]
-        best: dict[int, float] = {}
-        for position in similarities.argsort()[-120:]:
-            owner = self._vector_owner[int(position)]
-            best[owner] = max(best.get(owner, 0.0), float(similarities[position]))
-        return dict(sorted(best.items(), key=lambda item: -item[1])[:40])
+            starts: list[int] = []
+            for entry in self.entries:
+                starts.append(len(texts))
+                texts.extend((f"{entry.title}: {entry.summary}", *entry.jobs))
+            self._vectors = embedder.embed(texts)
+            self._starts = np.array(starts)
+        # einsum, not a BLAS product: one small matrix-vector product does not repay BLAS's
+        # threads, which on a busy two-core machine cost milliseconds (bench/lookup_bench.py).
+        similarities = np.einsum("ij,j->i", self._vectors, embedder.embed([query])[0])
+        per_entry = np.maximum.reduceat(similarities, self._starts)
+        nearest = np.argpartition(-per_entry, 40)[:40] if len(per_entry) > 40 else \
+            np.arange(len(per_entry))
+        return {int(i): float(per_entry[i]) for i in nearest}
 
     def _mentions(self, query: str, shares: dict[str, float]) -> dict[int, tuple[float, str]]:
         """Entries named word for word inside a longer query, with the share of the query the
         name accounts for."""
-        padded = f" {normalise(query)} "
+        words = normalise(query).split()
         found: dict[int, tuple[float, str]] = {}
-        for name, owner, label in zip(self._names, self._name_owner, self._name_label,
-                                      strict=True):
-            if f" {name} " in padded:
-                covered = min(sum(shares.get(t, 0.0) for t in set(content_stems(name))), 1.0)
-                if covered > found.get(owner, (-1.0, ""))[0]:
-                    found[owner] = (covered, label)
+        for size in range(1, min(len(words), self._longest_name) + 1):
+            for start in range(len(words) - size + 1):
+                gram = " ".join(words[start:start + size])
+                for owner, label in self._name_index.get(gram, ()):
+                    covered = min(sum(shares.get(t, 0.0) for t in set(content_stems(gram))), 1.0)
+                    if covered > found.get(owner, (-1.0, ""))[0]:
+                        found[owner] = (covered, label)
         return found
 
     # -- ranking -------------------------------------------------------------------------------
 
+    def _spell(self, query: str) -> str:
+        """The query with unknown words of five letters or more replaced by the nearest word the
+        knowledge base uses ("reigon" -> "region"), so every signal reads the intended word."""
+        out = []
+        for word in tokens(query):
+            if len(word) >= 5 and word not in self._surface and not word.isdigit():
+                hit = process.extractOne(word, self._surface_list, scorer=fuzz.ratio,
+                                         score_cutoff=82)
+                word = hit[0] if hit else word
+            out.append(word)
+        return " ".join(out)
+
     def signals(self, query: str) -> Signals:
         """Everything the ranking combines, computed once per query."""
         read = read_query(query)
+        query = self._spell(query)
         words, understood, shares, covered = self._word_scores(query)
         mentions = self._mentions(query, shares)
         names = self._name_scores(read.core) if read.kind != "task" else {}
@@ -305,6 +339,7 @@ class Lookup:
         read = signals.read
         kind = "task" if read.kind == "comparison" else read.kind
         top_meaning = max(signals.meaning.values(), default=0.0)
+        wanted = [stem(word) for word in read.asks_for]
         ranking: dict[int, tuple[float, str]] = {}
         for index in (set(signals.words) | set(signals.meaning) | set(signals.names)
                       | set(signals.mentions)):
@@ -316,6 +351,9 @@ class Lookup:
             blend = (w.words * signals.words.get(index, 0.0) + w.meaning * relative
                      + w.closeness * meaning)
             text = 100.0 * signals.understood * share * blend
+            if wanted:
+                kinds = self._kinds[index]
+                text *= 1 + w.kind * sum(word in kinds for word in wanted) / len(wanted)
             name, label = signals.names.get(index, (0.0, ""))
             if index in signals.mentions:
                 named_share, mention_label = signals.mentions[index]

@@ -39,14 +39,43 @@ _COMPARE = re.compile(
     r"|^(.+?)\s+(?:vs\.?|versus)\s+(.+)$")
 
 
+# "which cloud benefit is that", "what kind of deployment model": the kind of thing asked for.
+_ASKS_FOR = re.compile(
+    r"\b(?:which|what)\s+(?:kind of |type of |sort of )?((?:[a-z0-9-]+\s+){0,2}?[a-z0-9-]+)\s+"
+    r"(?:is|are|was|does|do|did|should|would|can|could|will|lets|let|helps|gives|provides|comes|"
+    r"applies|fits|handles|matches|describes|means|best|to|for|that|of|in|on|from|with|when|if)\b"
+    r"|\b(?:which|what)\s+(?:kind of |type of |sort of )?((?:[a-z0-9-]+\s+){0,2}?[a-z0-9-]+)$")
+# "who patches the OS, us or AWS?": a question about the split of responsibility.
+_WHO_DOES = re.compile(
+    r"\b(?:who|whose (?:job|responsibility))\b.*\b(?:(?:us|me|we|customer|customers|client|you)\s+or\s+"
+    r"(?:aws|amazon)|(?:aws|amazon)\s+or\s+(?:us|me|we|the customer|customers|the client|you))\b"
+    r"|\bwho(?:s| is)? (?:on the hook|responsible|accountable|in charge)\b")
+_GENERIC_KINDS = frozenset({"aws", "amazon", "service", "services", "tool", "tools", "feature",
+                            "option", "options", "one", "thing", "way", "product", "offering"})
+
+
 @dataclass(frozen=True)
 class ReadQuery:
-    """What the query asks: its kind, its core for name matching, and comparison sides."""
+    """What the query asks: its kind, its core for name matching, comparison sides, and the kind
+    of thing it asks for ("cloud benefit", "support plan"), when it says."""
 
     text: str
     core: str
     kind: str  # "definition" | "task" | "comparison"
     sides: tuple[str, ...] = ()
+    asks_for: tuple[str, ...] = ()
+
+
+def asks_for(text: str) -> tuple[str, ...]:
+    """The words naming the kind of answer wanted, generic ones ("service", "tool") left out."""
+    plain = normalise(text)
+    if _WHO_DOES.search(plain):
+        return ("responsibility",)
+    match = _ASKS_FOR.search(plain)
+    if not match:
+        return ()
+    words = (match.group(1) or match.group(2)).split()
+    return tuple(w for w in words if w not in _GENERIC_KINDS)
 
 
 def strip_question(text: str) -> str:
@@ -90,16 +119,6 @@ def comparison_sides(text: str) -> tuple[str, ...]:
     return cleaned
 
 
-def choice_sides(text: str) -> tuple[str, ...]:
-    """The options of an 'X or Y?' question ('s3 or ebs for backups?' -> ('s3', 'ebs'))."""
-    plain = normalise(text)
-    if " or " not in f" {plain} ":
-        return ()
-    left, _, right = plain.partition(" or ")
-    return (left.split()[-3:] and " ".join(left.split()[-3:]),
-            " ".join(right.split()[:3])) if left and right else ()
-
-
 def read_query(text: str) -> ReadQuery:
     """Classify a lookup query."""
     plain = normalise(text)
@@ -108,5 +127,5 @@ def read_query(text: str) -> ReadQuery:
     if sides:
         return ReadQuery(text, core, "comparison", sides)
     if _TASK.match(plain) or _TASK_ANYWHERE.search(plain) or len(core.split()) > 6:
-        return ReadQuery(text, core, "task")
+        return ReadQuery(text, core, "task", asks_for=asks_for(text))
     return ReadQuery(text, core, "definition")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Slack and Teams send curly apostrophes and quotes; some keyboards send primes or backticks.
 _QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "\u2032": "'", "`": "'",
@@ -44,6 +45,7 @@ def tokens(text: str) -> list[str]:
     return WORD_RE.findall(fold(text))
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light suffix-stripping stemmer: 'scaling', 'scales', 'scaled' and 'scale' meet."""
     if word in KEEP_WHOLE:
