@@ -19,6 +19,7 @@ GOOD_ENTRY = """\
     related: [{related}]
     domain: compute
     section: Compute services
+    jobs: [test a thing, check that tests run]
 """
 
 
@@ -63,7 +64,7 @@ def test_duplicate_id_dangling_related_unknown_section_and_shared_alias(tmp_path
             + entry("three", "Three", "Shared").replace("Compute services", "Cooking"))
     kb = load_knowledge(make_kb(tmp_path, text))
     messages = {(e.item_id, e.field, e.line): e.message for e in kb.errors}
-    assert ("one", "id", 11) in messages and "duplicate id" in messages[("one", "id", 11)]
+    assert ("one", "id", 12) in messages and "duplicate id" in messages[("one", "id", 12)]
     assert ("one", "related", 8) in messages and "ghost" in messages[("one", "related", 8)]
     assert any(f == "section" and "Cooking" in m for (_, f, _), m in messages.items())
     assert any(i == "three" and f == "aliases" and "'one'" in m
@@ -144,3 +145,11 @@ def test_chat_refuses_broken_knowledge_cleanly(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "unknown entry id 'ghost'" in result.stderr
+
+
+def test_an_entry_without_jobs_is_named(tmp_path: Path) -> None:
+    text = "entries:\n" + entry("one", "One", "uno").replace(
+        "    jobs: [test a thing, check that tests run]\n", "")
+    kb = load_knowledge(make_kb(tmp_path, text))
+    assert [(e.item_id, e.field, e.message) for e in kb.errors] == [("one", "jobs", "is required")]
+    assert kb.errors[0].line == 2

@@ -124,7 +124,7 @@ def _build_entry(check: FieldChecker, raw: LineDict, domain: str, section_names:
     if section and section not in section_names:
         check.error(raw.line_of("section"), entry_id, "section",
                     f"unknown section '{section}' (see knowledge/sections.tsv)")
-    jobs = check.text_list(raw, "jobs", entry_id, minimum=2, required=False)
+    jobs = check.text_list(raw, "jobs", entry_id, minimum=2)
     links = check.text_list(raw, "links", entry_id, minimum=0, required=False)
     for link in links:
         if not link.startswith("https://"):
@@ -313,10 +313,11 @@ def load_knowledge(root: Path) -> KnowledgeBase:
                 kb.questions[question.id] = question
                 question_raw.append((question, raw))
 
-    from bot.roleplay.scenarios import load_scenarios
+    from bot.roleplay.scenarios import load_roleplay
 
     if (root / "objections").is_dir():  # role-play scenarios are optional for a knowledge base
-        kb.scenarios, scenario_errors = load_scenarios(root)
+        # scenarios get their misconceptions; a misconception's `entry` must be a loaded entry
+        kb.scenarios, kb.misconceptions, scenario_errors = load_roleplay(root, set(kb.entries))
         kb.errors.extend(scenario_errors)
     _check_references(kb, entry_raw)
     for question, raw in question_raw:
@@ -344,6 +345,16 @@ def coverage(kb: KnowledgeBase) -> dict[str, Any]:
         "questions": len(kb.questions),
         "scenarios": {topic: sum(1 for s in kb.scenarios.values() if s.topic == topic)
                       for topic in TOPICS},
+        "scenarios_per_topic": {topic: sum(1 for s in kb.scenarios.values() if s.topic == topic)
+                                for topic in TOPICS},
+        # topic-wide misconceptions (objections/misconceptions/<topic>.yaml) and those that
+        # belong to scenarios, per topic
+        "misconceptions_per_topic": {
+            topic: sum(1 for m in kb.misconceptions.values() if m.topic == topic and not m.scenarios)
+            for topic in TOPICS},
+        "scenario_misconceptions_per_topic": {
+            topic: sum(1 for m in kb.misconceptions.values() if m.topic == topic and m.scenarios)
+            for topic in TOPICS},
         "sections": per_section,
         "uncovered": uncovered,
         "errors": [e.as_dict() for e in kb.errors],
