@@ -29,8 +29,9 @@ GRID = {
     "context": [0.72, 0.85, 1.0],
     "kind": [0.0, 0.2, 0.4],
 }
-CONFIDENCE = {"confident": [50.0, 55.0, 60.0, 65.0], "margin": [4.0, 8.0, 12.0],
-              "sure": [70.0, 78.0, 86.0]}
+CONFIDENCE = {"confident": [50.0, 55.0, 60.0, 65.0], "confident_short": [45.0, 50.0, 55.0],
+              "margin": [4.0, 8.0, 12.0],
+              "sure": [78.0, 86.0], "agreed": [45.0, 50.0, 55.0]}
 
 
 def questions(lookup: Lookup, paths: list[Path]) -> list[tuple[Signals, set[str]]]:
@@ -73,6 +74,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", type=Path, action="append", default=[])
     parser.add_argument("--max-wrong", type=float, default=0.08)
+    parser.add_argument("--confidence-only", action="store_true",
+                        help="keep the shipped ranking weights; search only the thresholds")
     args = parser.parse_args()
     kb = load_knowledge(Settings.from_env().knowledge_dir)  # entries, even while others are edited
     lookup = Lookup(kb.entries.values())
@@ -80,14 +83,14 @@ def main() -> None:
     ns = names(lookup, [*sorted((ROOT / "tests" / "data").glob("lookup_*.tsv"))])
     checks = questions(lookup, args.check) if args.check else []
     # Ranking first (confidence does not change the order), then the confidence thresholds.
-    ranked = []
-    for values in itertools.product(*GRID.values()):
+    ranked = [(0.0, Weights())] if args.confidence_only else []
+    for values in () if args.confidence_only else itertools.product(*GRID.values()):
         w = Weights(**dict(zip(GRID, values, strict=True)))
         t1, t3, _, _, _ = score(lookup, w, qs, [])
         ranked.append((t1 + t3, w))
     ranked.sort(key=lambda item: -item[0])
     best = []
-    for _, w in ranked[:5]:
+    for _, w in ranked[:3]:
         for values in itertools.product(*CONFIDENCE.values()):
             cw = replace(w, **dict(zip(CONFIDENCE, values, strict=True)))
             t1, t3, wrong, named, junk = score(lookup, cw, qs, ns)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.knowledge.schema import KnowledgeBase
-from bot.lookup import LookupResult
+from bot.lookup import HINT, LookupResult
 from bot.model import Choice, Reply
 from bot.text import escape_md
 
@@ -58,11 +58,13 @@ def no_match_reply(result: LookupResult) -> Reply:
     """'No confident match', with a few suggestions and never a made-up answer."""
     query = escape_md(result.query.strip()) or "that"
     suggestions = [m.entry for m in result.matches[:3]]
-    if suggestions:
+    if suggestions and result.matches[0].score >= HINT:
         lines = [f"I'm not sure which entry answers \"{query}\". The closest are:"]
         lines.extend(f"- **{e.title}**: {e.summary}" for e in suggestions)
     else:
         lines = [f"No confident match for \"{query}\" in the course notes."]
+        if suggestions:
+            lines.append("Did you mean: " + ", ".join(e.title for e in suggestions) + "?")
     lines.append("Try a service name (`ask s3`), a question (`what is the shared responsibility "
                  "model`), or `topics` to browse.")
     return Reply("\n".join(lines), choices=tuple(Choice(ASK_ACTION, e.title, e.id)

@@ -43,21 +43,24 @@ K1, B = 1.2, 0.5
 PAIR_WEIGHT = 0.6  # a word pair found together counts this much of a word
 CLOSE = 5.0  # "did you mean" only for runners-up this close
 CANDIDATES = 50  # entries the word signal hands to the ranking
+HINT = 35.0  # an unsure answer at least this good is shown as a candidate with its summary
 
 
 @dataclass(frozen=True)
 class Weights:
     """How the signals combine, and when the best is confident (tuned in bench/lookup_tune.py)."""
 
-    words: float = 0.6  # BM25 relative to the best entry
+    words: float = 0.5  # BM25 relative to the best entry
     meaning: float = 0.25  # semantic similarity relative to the best entry
     closeness: float = 0.15  # semantic similarity itself
     cover_floor: float = 0.45  # a paraphrase sharing no words still ranks, on meaning
     context: float = 0.72  # an entry a task question only names as context
     kind: float = 0.2  # boost for an entry of the kind asked for ("which design principle")
-    confident: float = 52.0  # the least score of a confident answer...
-    margin: float = 6.0  # ...which also needs this gap to the runner-up...
-    sure: float = 68.0  # ...unless it scores at least this
+    confident: float = 60.0  # the least score of a confident answer to a question in words...
+    confident_short: float = 50.0  # ...and to a short query ("data warehouse")...
+    margin: float = 4.0  # ...which also needs this gap to the runner-up...
+    sure: float = 78.0  # ...unless it scores at least this,
+    agreed: float = 55.0  # or words and meaning both rank it first and it scores at least this
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Signals:
     meaning: dict[int, float]
     mentions: dict[int, tuple[float, str]]
     names: dict[int, tuple[float, str]]
+    terms: int  # content words in the query
 
 
 @dataclass(frozen=True)
@@ -323,7 +327,8 @@ class Lookup:
         named = max((score for score, _ in names.values()), default=0.0) >= 95.0
         # A name the query spells out needs no model; only questions in words load it.
         meaning = self._meaning_scores(query) if understood > 0 and not named else {}
-        return Signals(read, words, understood, covered, meaning, mentions, names)
+        return Signals(read, words, understood, covered, meaning, mentions, names,
+                       len(content_stems(query)))
 
     def search(self, query: str, limit: int = 5, weights: Weights | None = None) -> LookupResult:
         """Rank entries for `query`; `confident` says whether the best may be given as the answer."""
@@ -351,6 +356,8 @@ class Lookup:
             blend = (w.words * signals.words.get(index, 0.0) + w.meaning * relative
                      + w.closeness * meaning)
             text = 100.0 * signals.understood * share * blend
+            if signals.terms == 1:
+                text *= 0.5  # one word found only in an entry's text ("weather") is no answer
             if wanted:
                 kinds = self._kinds[index]
                 text *= 1 + w.kind * sum(word in kinds for word in wanted) / len(wanted)
@@ -368,15 +375,24 @@ class Lookup:
         ranked = sorted(ranking.items(),
                         key=lambda item: (-item[1][0], self.entries[item[0]].id))[:limit]
         matches = tuple(Match(self.entries[i], round(v, 1), label) for i, (v, label) in ranked)
-        return LookupResult(read.text, matches, self._confident(matches, kind, w), kind)
+        agreed = bool(ranked) and all(
+            signal and max(signal, key=signal.__getitem__) == ranked[0][0]
+            for signal in (signals.words, signals.meaning))
+        least = w.confident if kind == "task" else w.confident_short
+        return LookupResult(read.text, matches, self._confident(matches, agreed, least, w), kind)
 
     @staticmethod
-    def _confident(matches: tuple[Match, ...], kind: str, w: Weights) -> bool:
-        if not matches or matches[0].score < w.confident:
+    def _confident(matches: tuple[Match, ...], agreed: bool, least: float, w: Weights) -> bool:
+        if not matches:
             return False
-        if matches[0].via or matches[0].score >= w.sure or len(matches) == 1:
+        best = matches[0].score
+        if agreed and best >= w.agreed:
+            return True  # two independent signals pick the same entry
+        if best < least:
+            return False
+        if matches[0].via or best >= w.sure or len(matches) == 1:
             return True  # a name matched, or the words leave no doubt
-        return matches[0].score - matches[1].score >= w.margin
+        return best - matches[1].score >= w.margin
 
     def _compare(self, read: ReadQuery, limit: int) -> LookupResult | None:
         """A comparison: the entry that compares the sides, else the sides themselves."""
