@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import json
 
+from bot.knowledge import KnowledgeBase
+from bot.roleplay.dialogue import former_name_map
+from bot.roleplay.grader import grade
+from bot.roleplay.scenarios import default_scenario
 from tests.conftest import DATA, run_cli
+
+FALSE_CLAIM = ("I understand. What would your board need to hear? Once you upload it, AWS becomes "
+               "the legal owner of your data.")
 
 
 def dev_set() -> dict[str, list[tuple[int, str]]]:
@@ -17,22 +24,40 @@ def dev_set() -> dict[str, list[tuple[int, str]]]:
 
 
 def test_grade_json_shape_and_stdin_lines_rank_the_dev_set() -> None:
+    rows = dev_set()["security"]
+    lines = [reply for _, reply in rows] + [FALSE_CLAIM]
+    result = run_cli("roleplay", "grade", "--topic", "security", "-", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    grades = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(grades) == len(lines)
+    for grade_ in grades:
+        assert set(grade_) == {"score", "band", "criteria", "penalties", "suggestions",
+                               "misconceptions"}
+        assert 0 <= grade_["score"] <= 100
+        for criterion in grade_["criteria"]:
+            assert set(criterion) == {"name", "points", "max", "evidence"}
+        for penalty in grade_["penalties"]:
+            assert set(penalty) == {"rule", "points", "evidence"} and penalty["evidence"]
+    by_label = {label: grade_["score"] for (label, _), grade_ in zip(rows, grades, strict=False)}
+    assert by_label[2] > by_label[1] > by_label[0], by_label
+    # a false claim: capped below Strong, named with its fact and the entry to read
+    wrong = grades[-1]
+    assert wrong["score"] < 70
+    [claim] = wrong["misconceptions"]
+    assert set(claim) == {"id", "claim", "fact", "entry", "sentence"}
+    assert claim["sentence"] == "Once you upload it, AWS becomes the legal owner of your data."
+    assert claim["fact"] and claim["entry"]
+    assert any(p["rule"] == "False claim" for p in wrong["penalties"])
+
+
+def test_dev_set_ranks_in_every_topic(kb: KnowledgeBase) -> None:
+    former = former_name_map(kb)
     for topic, rows in dev_set().items():
-        result = run_cli("roleplay", "grade", "--topic", topic, "-",
-                         stdin="\n".join(reply for _, reply in rows) + "\n")
-        assert result.returncode == 0, result.stderr
-        grades = [json.loads(line) for line in result.stdout.splitlines()]
-        assert len(grades) == len(rows)
-        for grade in grades:
-            assert set(grade) == {"score", "band", "criteria", "penalties", "suggestions"}
-            assert 0 <= grade["score"] <= 100
-            for criterion in grade["criteria"]:
-                assert set(criterion) == {"name", "points", "max", "evidence"}
-            for penalty in grade["penalties"]:
-                assert set(penalty) == {"rule", "points", "evidence"} and penalty["evidence"]
-        by_label = {label: grade["score"] for (label, _), grade in zip(rows, grades,
-                                                                       strict=True)}
-        assert by_label[2] > by_label[1] > by_label[0], (topic, by_label)
+        scenario = default_scenario(kb.scenarios, topic)
+        assert scenario is not None
+        scores = {label: grade(reply, scenario, "opening", "", former).score
+                  for label, reply in rows}
+        assert scores[2] > scores[1] > scores[0], (topic, scores)
 
 
 def test_grade_text_output_quotes_the_words_that_scored() -> None:
@@ -43,14 +68,7 @@ def test_grade_text_output_quotes_the_words_that_scored() -> None:
     assert "Try:" in result.stdout
 
 
-def test_blind_set_ranks_strong_over_weak_and_pairs_in_order() -> None:
-    from bot.app import load_checked
-    from bot.config import Settings
-    from bot.roleplay.dialogue import former_name_map
-    from bot.roleplay.grader import grade
-    from bot.roleplay.scenarios import default_scenario
-
-    kb = load_checked(Settings.from_env())
+def test_blind_set_ranks_strong_over_weak_and_pairs_in_order(kb: KnowledgeBase) -> None:
     former = former_name_map(kb)
     by_topic: dict[str, list[tuple[int, int]]] = {}
     for line in (DATA / "roleplay_blind.tsv").read_text().splitlines():

@@ -78,7 +78,8 @@ async def test_hint_end_scorecard_and_the_review_loop(kb: KnowledgeBase, db: Dat
     [intro] = await chat.push("roleplay scalability")
     scenario = scenario_in(kb, intro)
     [hint] = await chat.push("hint")
-    assert hint.text.startswith("**Hint**") and "Try:" in hint.text
+    assert hint.text.startswith("**Hint**") and "Ask:" in hint.text
+    assert any(step in hint.text for step in scenario.next_steps), "the hint is this customer's"
     await chat.push("We can add servers.")
     [card] = await chat.push("end")
     assert "You ended the meeting." in card.text and "1 reply:" in card.text
@@ -120,3 +121,57 @@ async def test_idle_sessions_expire(kb: KnowledgeBase, db: Database, clock: Cloc
     assert "expired after 30 idle minutes" in expired.text
     [lookup] = await chat.push("what is amazon ec2")
     assert "Amazon EC2" in lookup.text
+
+
+async def test_hints_follow_the_conversation(kb: KnowledgeBase, db: Database,
+                                            clock: Clock) -> None:
+    chat = new_chat(kb, db, clock)
+    [intro] = await chat.push("roleplay security medium")
+    scenario = scenario_in(kb, intro)
+    [first] = await chat.push("hint")
+    await chat.push(GOOD_QUESTION.format(topic="security"))  # the concern comes out
+    [second] = await chat.push("hint")
+    assert first.text != second.text
+    assert "Answer the concern" in second.text
+    assert any(c.try_text in second.text.replace("\\", "") for c in scenario.concepts)
+
+
+@pytest.mark.parametrize("line", ["stats", "topics", "review", "help", "Stats"])
+async def test_a_bare_command_during_a_roleplay_is_a_command_not_a_reply(
+        kb: KnowledgeBase, db: Database, clock: Clock, line: str) -> None:
+    chat = new_chat(kb, db, clock)
+    [intro] = await chat.push("roleplay cost")
+    scenario = scenario_in(kb, intro)
+    replies = await chat.push(line)
+    assert replies and not any(r.text.startswith("**This reply:") for r in replies), line
+    # the role-play is still open: the next line is graded against the same customer
+    [turn] = await chat.push("I understand. What does your current spend include?")
+    assert turn.text.startswith("**This reply:")
+    assert scenario.persona.name in turn.text
+
+
+async def test_a_command_with_its_arguments_is_a_command_but_a_sentence_is_a_reply(
+        kb: KnowledgeBase, db: Database, clock: Clock) -> None:
+    chat = new_chat(kb, db, clock)
+    await chat.push("roleplay cost")
+    domain = kb.domains[0]
+    replies = await chat.push(f"quiz {domain.id}")
+    assert not any(r.text.startswith("**This reply:") for r in replies)
+    [turn] = await chat.push("Quiz your team on what the servers really cost, then we compare.")
+    assert turn.text.startswith("**This reply:")
+
+
+async def test_a_false_claim_is_named_with_the_fact_and_what_to_read(
+        kb: KnowledgeBase, db: Database, clock: Clock) -> None:
+    chat = new_chat(kb, db, clock)
+    [intro] = await chat.push("roleplay security medium")
+    scenario = scenario_in(kb, intro)
+    from bot.roleplay.misconceptions import find_misconceptions
+
+    claim = next(example for m in scenario.misconceptions for example in m.examples
+                 if find_misconceptions(example, scenario.misconceptions))
+    [turn, *_] = await chat.push(f"I understand. {claim}")
+    assert "Stop: false claim" in turn.text and "In fact:" in turn.text
+    assert any(c.label.startswith("Read: ") for c in turn.choices)
+    score = int(turn.text.split("**This reply: ")[1].split(" ")[0])
+    assert score < 70

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -14,9 +15,9 @@ from bot.roleplay import (
     Scenario,
     default_scenario,
     grade,
+    hint_lines,
     is_good_clarifying_question,
     keep_start_stop,
-    load_scenarios,
     raises_frustration,
 )
 from bot.roleplay.grader import (
@@ -27,12 +28,18 @@ from bot.roleplay.grader import (
     CUSTOMER,
     DISMISSIVE,
     EVIDENCE,
+    FALSE_CLAIM,
     FORMER_NAME,
     JARGON,
+    KEYWORDS,
+    MAXIMA,
     MONOLOGUE,
     NEXT_STEP,
+    REPETITION,
+    TURNS,
 )
-from tests.conftest import DATA, KNOWLEDGE
+from bot.roleplay.misconceptions import find_misconceptions
+from tests.conftest import DATA
 
 DEV = Path("/work/shared/eval/roleplay_dev.tsv")
 SETS = {"dev": DEV if DEV.exists() else DATA / "roleplay_dev.tsv",
@@ -41,10 +48,9 @@ TOPICS = ("security", "cost", "scalability")
 
 
 @pytest.fixture(scope="module")
-def scenarios() -> dict[str, Scenario]:
-    loaded, errors = load_scenarios(KNOWLEDGE)
-    assert errors == []
-    return loaded
+def scenarios(kb: KnowledgeBase) -> dict[str, Scenario]:
+    assert kb.scenarios, "the shipped knowledge base has role-play scenarios"
+    return kb.scenarios
 
 
 @pytest.fixture(scope="module")
@@ -213,16 +219,30 @@ def test_former_service_names_are_penalised_with_the_current_name(
     security: Scenario, kb: KnowledgeBase
 ) -> None:
     former = {old: entry.title for entry in kb.entries.values() for old in entry.former_names}
-    reply = "Your staff would sign in once with AWS Single Sign-On."
+    reply = "Your team could keep its audit logs in Amazon Elasticsearch Service for a year."
     result = grade(reply, security, former_names=former)
     penalty = result.penalty(FORMER_NAME)
     assert penalty is not None
-    assert penalty.evidence == ("AWS Single Sign-On",)  # the longest name, counted once
-    assert any("IAM Identity Center" in s and "AWS Single Sign-On" in s
+    assert penalty.evidence == ("Amazon Elasticsearch Service",)  # the longest name, counted once
+    assert any("OpenSearch" in s and "Amazon Elasticsearch Service" in s
                for s in result.suggestions)
-    current = grade(reply.replace("AWS Single Sign-On", "AWS IAM Identity Center"), security,
-                    former_names=former)
+    current = grade(reply.replace("Amazon Elasticsearch Service", "Amazon OpenSearch Service"),
+                    security, former_names=former)
     assert current.penalty(FORMER_NAME) is None
+    assert current.score > result.score
+
+
+def test_a_retired_name_presented_as_current_is_a_false_claim_named_once(
+    security: Scenario, kb: KnowledgeBase
+) -> None:
+    former = {old: entry.title for entry in kb.entries.values() for old in entry.former_names}
+    reply = "Your staff would sign in once with AWS Single Sign-On."
+    result = grade(reply, security, former_names=former)
+    wrong = result.penalty(FALSE_CLAIM) or result.penalty(FORMER_NAME)
+    assert wrong is not None and "AWS Single Sign-On" in " ".join(wrong.evidence)
+    assert any("IAM Identity Center" in s for s in result.suggestions)
+    # the same words are not charged twice under two rules
+    assert not (result.penalty(FALSE_CLAIM) and result.penalty(FORMER_NAME))
 
 
 def test_monologue_is_penalised_with_its_length(security: Scenario) -> None:
@@ -330,7 +350,7 @@ def test_keep_start_stop_is_short_and_labelled(security: Scenario) -> None:
     assert [line.split(":")[0] for line in lines] == ["Keep", "Start", "Stop"]
     assert '"I understand"' in lines[0]
     assert '"definitely"' in lines[2]
-    assert all(len(line) < 160 for line in lines)
+    assert all(len(line) <= 220 for line in lines)  # a false claim's Stop line adds its fact
     clean = keep_start_stop(grade("I understand.", security))
     assert [line.split(":")[0] for line in clean] == ["Keep", "Start", "Start"]
 
@@ -350,7 +370,7 @@ def test_json_shape_is_exactly_the_documented_one(security: Scenario) -> None:
     result = grade(reply, security)
     data = result.to_json()
     assert json.loads(json.dumps(data)) == data
-    assert set(data) == {"score", "band", "criteria", "penalties", "suggestions"}
+    assert set(data) == {"score", "band", "criteria", "penalties", "suggestions", "misconceptions"}
     assert isinstance(data["score"], int) and isinstance(data["band"], str)
     criteria = data["criteria"]
     assert isinstance(criteria, list) and len(criteria) == 6
@@ -361,24 +381,314 @@ def test_json_shape_is_exactly_the_documented_one(security: Scenario) -> None:
     assert sum(item["max"] for item in criteria) == 100
     penalties = data["penalties"]
     assert isinstance(penalties, list)
-    assert {p["rule"] for p in penalties} == {ABSOLUTES, JARGON}
+    assert {p["rule"] for p in penalties} >= {ABSOLUTES, JARGON}
     for item in penalties:
         assert set(item) == {"rule", "points", "evidence"} and item["points"] < 0
     assert isinstance(data["suggestions"], list) and data["suggestions"]
+    assert data["misconceptions"] == []
 
 
 def test_score_is_the_clamped_sum_and_band_follows(security: Scenario) -> None:
     for reply in ("", "It's definitely, always, 100% guaranteed. Never a problem. Trust me.",
                   "I understand. What worries you most?"):
-        result: Grade = grade(reply, security)
-        total = sum(c.points for c in result.criteria) + sum(p.points for p in result.penalties)
-        assert result.score == max(0, min(100, total))
-        expected = ("Excellent" if result.score >= 85 else "Strong" if result.score >= 70
-                    else "Developing" if result.score >= 50 else "Needs work")
-        assert result.band == expected
+        for turn in TURNS:
+            result: Grade = grade(reply, security, turn)
+            total = sum(c.points for c in result.criteria) + sum(
+                p.points for p in result.penalties)
+            assert result.score == max(0, min(100, total))
+            assert sum(c.max for c in result.criteria) == 100
+            expected = ("Excellent" if result.score >= 85 else "Strong" if result.score >= 70
+                        else "Developing" if result.score >= 50 else "Needs work")
+            assert result.band == expected
     assert grade("", security).score == 0
 
 
 def test_grading_is_deterministic(security: Scenario) -> None:
     reply = read_set(SETS["dev"])[0][2]
     assert grade(reply, security) == grade(reply, security)
+
+
+# ---- sentences, not keywords -------------------------------------------------------------------
+
+FRAGMENTS = ("Fair point. Which data worries you? Encryption. Shared responsibility. Artifact. "
+             "Other banks. Your customers. Your team. Long term. Could we review your checklist "
+             "next week?")
+SENTENCES = ("Fair point. Which data worries you? Your data is encrypted with keys you control. "
+             "Under the shared responsibility model AWS secures the infrastructure. Other banks "
+             "already work this way, and the audit reports are in AWS Artifact. Your customers "
+             "and your team keep that protection over the long term. Could we review your "
+             "checklist next week?")
+
+
+def test_fragments_and_keyword_lists_earn_nothing(security: Scenario) -> None:
+    listed = grade(FRAGMENTS, security)
+    for name in (CONCEPTS, EVIDENCE):
+        assert listed.criterion(name).points == 0, listed.criterion(name)
+    penalty = listed.penalty(KEYWORDS)
+    assert penalty is not None and "Shared responsibility" in penalty.evidence
+    assert listed.score < 50, listed
+    # the same ideas said in sentences earn their credit, quoted
+    said = grade(SENTENCES, security)
+    assert said.criterion(CONCEPTS).points > 0 and said.criterion(EVIDENCE).points > 0
+    assert said.penalty(KEYWORDS) is None
+    assert said.score >= listed.score + 30
+
+
+@pytest.mark.parametrize("reply", [
+    "Shared responsibility / encryption / IAM Identity Center / CloudTrail / Artifact / SOC 2.",
+    "#SharedResponsibility #Encryption #AuditTrail #OtherBanks",
+    "Encryption.",
+    "Encryption, access control, audit trail, compliance, other banks, SOC 2.",
+    "\u2714 I understand \u2714 shared responsibility \u2714 encryption \u2714 audit trail "
+    "\u2714 other banks",
+])
+def test_a_concept_named_without_a_sentence_is_not_an_explanation(
+    security: Scenario, reply: str
+) -> None:
+    result = grade(reply, security)
+    assert result.criterion(CONCEPTS).points == 0, result.criterion(CONCEPTS)
+    assert result.criterion(EVIDENCE).points == 0
+
+
+def test_an_enumeration_inside_a_sentence_still_counts(cost: Scenario) -> None:
+    result = grade("A fair comparison counts the whole cost: power, space, maintenance and "
+                   "staff time.", cost)
+    assert result.criterion(CONCEPTS).points > 0
+    assert result.penalty(KEYWORDS) is None
+
+
+def test_repeated_sentences_count_once_and_padding_costs(security: Scenario) -> None:
+    point = ("AWS secures the infrastructure and you keep control of your data, so your "
+             "customers stay protected over time.")
+    once = f"I understand. What worries you most about your customers' data? {point}"
+    eight = once + (" " + point) * 7
+    single, repeated = grade(once, security), grade(eight, security)
+    # the repeats earn nothing more ...
+    for name in (CONNECT, CONDENSE, CONCEPTS, EVIDENCE, CUSTOMER):
+        assert repeated.criterion(name).points == single.criterion(name).points, name
+    # ... and cost points, quoting the sentence
+    penalty = repeated.penalty(REPETITION)
+    assert penalty is not None and penalty.evidence[0] == point and penalty.points <= -20
+    assert repeated.score <= single.score - 20
+    assert any("7 times" in s or "8 times" in s for s in repeated.suggestions)
+
+
+def test_filler_padding_is_a_repetition_penalty(cost: Scenario) -> None:
+    reply = ("Basically, at the end of the day, you pay for what you use. Basically that is the "
+             "point, at the end of the day. And basically, at the end of the day, the board "
+             "will see it is cheaper, basically, because at the end of the day the cloud way is "
+             "basically paying as you go, at the end of the day.")
+    penalty = grade(reply, cost).penalty(REPETITION)
+    assert penalty is not None
+    assert {"basically", "at the end of the day"} <= {e.lower() for e in penalty.evidence}
+
+
+# ---- natural language --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reply", [
+    "Totally get it.", "Makes sense.", "Completely fair.", "That's a reasonable worry.",
+    "You're right to push on that.", "I'd be nervous too.", "Understood, and it matters.",
+    "I hear you.", "Fair question.", "It's natural to worry about that.",
+])
+def test_natural_acknowledgements_earn_connect(security: Scenario, reply: str) -> None:
+    connect = grade(reply, security).criterion(CONNECT)
+    assert connect.points >= 12, (reply, connect)
+
+
+@pytest.mark.parametrize("reply", [
+    "Shall I set up a session with your team on Tuesday?",
+    "Can I book 30 minutes with your finance team next week?",
+    "How about we walk through your last audit findings together on Thursday?",
+    "Would it help if I brought one of our architects to your planning meeting?",
+    "Let's compare one workload side by side with your finance team next week.",
+    "I'll send the reports today, and we can review them with your risk team.",
+    "Want me to draft a test plan for your review by Friday?",
+    "Would a short workshop with your architects be a useful next step?",
+    "I'd suggest a one-day proof of concept with your security team this month.",
+])
+def test_next_steps_are_recognised_by_what_the_sentence_does(
+    security: Scenario, reply: str
+) -> None:
+    step = grade(reply, security).criterion(NEXT_STEP)
+    assert step.points == step.max, (reply, step)
+    assert step.evidence == (reply,)
+
+
+@pytest.mark.parametrize("reply,most", [
+    ("Next step POC", 0),
+    ("Next step: workshop, Tuesday, your team.", 0),
+    ("Let's talk.", 8),
+    ("We can add servers automatically when traffic grows.", 0),
+])
+def test_words_that_only_sound_like_a_next_step_earn_little(
+    security: Scenario, reply: str, most: int
+) -> None:
+    assert grade(reply, security).criterion(NEXT_STEP).points <= most
+
+
+# ---- a turn of a conversation ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("turn,reply", [
+    ("concern", "That makes sense. Which people need to see customer data, and from where?"),
+    ("concern", "Which part of the regulator's question is hardest to answer today?"),
+    ("pushback", "Fair enough. What proof would your regulator accept?"),
+])
+def test_a_good_clarifying_question_alone_is_a_good_turn_later_in_the_meeting(
+    security: Scenario, turn: str, reply: str
+) -> None:
+    words = security.pushbacks[2] if turn == "pushback" else ""
+    result = grade(reply, security, turn, words)
+    assert result.score >= 70, result
+    assert result.criterion(CONDENSE).points == result.criterion(CONDENSE).max
+    # the full frame still applies to the first answer to the objection
+    assert grade(reply, security, "opening").score < 70
+    # and the coaching says what to do once the customer answers
+    assert any("once they answer" in s for s in result.suggestions)
+
+
+# ---- do-nots -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("reply", [
+    "Your view is outdated.", "You are mistaken about the cloud.",
+    "Those reports are a bit behind the times.", "That worry will fade once you're in.",
+    "I'd park the security question for now.", "Honestly, I wouldn't lose any sleep over it.",
+])
+def test_dismissive_judgements_are_penalised_and_not_customer_centred(
+    security: Scenario, reply: str
+) -> None:
+    result = grade(reply, security)
+    assert result.penalty(DISMISSIVE) is not None, reply
+    assert result.criterion(CUSTOMER).points == 0
+    assert result.score == 0
+    assert not [line for line in keep_start_stop(result) if line.startswith("Keep:")]
+
+
+def test_a_penalised_word_earns_no_credit(cost: Scenario, security: Scenario) -> None:
+    result = grade("Your TCO goes down over time.", cost)
+    jargon = result.penalty(JARGON)
+    assert jargon is not None and "TCO" in jargon.evidence
+    assert "TCO" not in result.criterion(CONCEPTS).evidence
+    assert not any("TCO" in line for line in keep_start_stop(result) if line.startswith("Keep"))
+    spelled = grade("Your total cost of ownership (TCO) goes down over time.", cost)
+    assert spelled.penalty(JARGON) is None and spelled.criterion(CONCEPTS).points > 0
+    # "always-on" is a kind of system, not an absolute
+    assert grade("Commit your always-on systems to a Savings Plan.", cost).penalty(
+        ABSOLUTES) is None
+
+
+# ---- coaching ----------------------------------------------------------------------------------
+
+
+def test_coaching_never_suggests_what_the_grader_penalises(
+    scenarios: dict[str, Scenario],
+) -> None:
+    irritants = {ABSOLUTES, DISMISSIVE, JARGON}
+    for scenario in scenarios.values():
+        lines = [("opening", scenario.opening_line), ("concern", scenario.hidden_concern.reveal)]
+        lines += [("pushback", p) for p in scenario.pushbacks]
+        checked: set[str] = set()
+        for turn, line in lines:
+            # an empty reply collects every suggestion of the turn; the customer's line may be
+            # full of "always" and "never" ("Your savings figures always assume ...")
+            result = grade("", scenario, turn, line)
+            advice = [*result.suggestions, *hint_lines(scenario, turn, line)]
+            for text in advice:
+                if text in checked:
+                    continue
+                checked.add(text)
+                rules = {p.rule for p in grade(text, scenario, turn, line).penalties}
+                assert not rules & irritants, (scenario.id, turn, text, rules)
+            reflect = [s for s in result.suggestions if "own words" in s]
+            for absolute in ("always", "never", "guaranteed", "definitely"):
+                assert not any(f'"{absolute}"' in s.lower() for s in reflect), reflect
+
+
+def test_concern_turn_feedback_addresses_the_revealed_concern(
+    scenarios: dict[str, Scenario],
+) -> None:
+    for scenario in scenarios.values():
+        result = grade("I understand, thanks for telling me.", scenario, "concern")
+        start = next(line for line in keep_start_stop(result) if line.startswith("Start:"))
+        assert "concern" in start and any(k in start for k in scenario.hidden_concern.keywords), \
+            (scenario.id, start)
+
+
+def test_hints_are_about_this_scenario_and_this_turn(scenarios: dict[str, Scenario]) -> None:
+    seen: dict[str, list[str]] = {}
+    for scenario in scenarios.values():
+        turns = [hint_lines(scenario, "opening", scenario.opening_line),
+                 hint_lines(scenario, "concern", scenario.hidden_concern.reveal)]
+        turns += [hint_lines(scenario, "pushback", p) for p in scenario.pushbacks[:2]]
+        for lines in turns:
+            assert 2 <= len(lines) <= 3, lines
+            text = " ".join(lines)
+            assert any(step in text for step in scenario.next_steps), text
+        assert len({tuple(lines) for lines in turns}) == len(turns), scenario.id
+        concern = " ".join(turns[1])
+        assert any(c.try_text in concern for c in scenario.concepts)
+        seen[scenario.id] = turns[0]
+    assert len({tuple(v) for v in seen.values()}) == len(seen), "every scenario has its own hint"
+
+
+def test_feedback_lines_are_not_cut_mid_word(security: Scenario) -> None:
+    long_reply = ("I understand that the question of trust for a bank with two million "
+                  "customers is enormously consequential and deserves extraordinarily careful "
+                  "consideration. " * 2)
+    for reply in (long_reply, "I understand.", FRAGMENTS):
+        source = grade(reply, security)
+        lines = keep_start_stop(source)
+        pool = " ".join([reply, *source.suggestions, *(e for c in source.criteria
+                                                       for e in c.evidence),
+                         *(e for p in source.penalties for e in p.evidence)])
+        vocabulary = set(re.findall(r"[\w'-]+", pool))
+        for line in lines:
+            if "\u2026" in line:
+                before = line.split("\u2026")[0]
+                last = re.findall(r"[\w'-]+", before)[-1]
+                assert last in vocabulary, (last, line)
+
+
+# ---- false claims ------------------------------------------------------------------------------
+
+
+def _stated(scenario: Scenario) -> tuple[str, str]:
+    """An example false claim of the scenario that the detector finds, and its id."""
+    for misconception in scenario.misconceptions:
+        for example in misconception.examples:
+            found = find_misconceptions(example, scenario.misconceptions)
+            if found and found[0].misconception is misconception:
+                return example, misconception.id
+    pytest.fail(f"{scenario.id} has no detectable misconception")
+
+
+def test_a_false_claim_caps_the_grade_below_strong_and_names_the_fact(
+    security: Scenario,
+) -> None:
+    strong = next(reply for topic, label, reply in read_set(SETS["dev"])
+                  if topic == "security" and label == 2)
+    claim, claim_id = _stated(security)
+    clean, wrong = grade(strong, security), grade(f"{strong} {claim}", security)
+    assert clean.score >= 70 and not clean.misconceptions
+    assert wrong.score <= 69 and wrong.band in ("Developing", "Needs work")
+    penalty = wrong.penalty(FALSE_CLAIM)
+    assert penalty is not None and -penalty.points > max(MAXIMA.values())
+    assert penalty.evidence == (claim,)
+    [found] = wrong.misconceptions
+    assert found.id == claim_id and found.sentence == claim
+    assert wrong.to_json()["misconceptions"] == [
+        {"id": found.id, "claim": found.claim, "fact": found.fact, "entry": found.entry,
+         "sentence": claim}]
+    stop = keep_start_stop(wrong)[-1]
+    assert stop.startswith("Stop: false claim") and f"read: {found.entry}" in stop
+    assert found.fact[:30] in stop
+    assert raises_frustration(wrong) >= 1
+
+
+def test_the_sentence_stating_a_false_claim_earns_no_concept_credit(security: Scenario) -> None:
+    claim, _ = _stated(security)
+    result = grade(claim, security)
+    assert result.criterion(CONCEPTS).points == 0, (claim, result.criterion(CONCEPTS))
+    assert result.criterion(EVIDENCE).points == 0

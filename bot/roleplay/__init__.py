@@ -1,7 +1,9 @@
 """Customer-objection role-play: scenarios from YAML and deterministic, explainable grading."""
 
+from bot.roleplay.coaching import hint_lines
 from bot.roleplay.grader import (
     Criterion,
+    FalseClaim,
     Grade,
     Penalty,
     grade,
@@ -30,6 +32,7 @@ __all__ = [
     "Concept",
     "Criterion",
     "Evidence",
+    "FalseClaim",
     "Grade",
     "HiddenConcern",
     "Jargon",
@@ -39,6 +42,7 @@ __all__ = [
     "Scenario",
     "default_scenario",
     "grade",
+    "hint_lines",
     "is_good_clarifying_question",
     "keep_start_stop",
     "load_scenarios",

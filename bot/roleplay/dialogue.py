@@ -13,8 +13,12 @@ A state machine, stored as JSON in the learner's open session:
   the last pushback the meeting ends with a scorecard.
 - Absolutes, jargon, dismissive phrasing and monologues raise the customer's frustration; at
   the persona's limit (easy 4, medium 3, hard 2) the customer ends the meeting early.
-- `hint` suggests what the current turn needs, `restart` starts the same customer again, `end`
-  shows the scorecard now. In an open role-play every other line typed in the DM is a reply.
+- `hint` suggests what the current turn needs (a question to ask, the point that answers this
+  customer's objection, concern or pushback, and a close), `restart` starts the same customer
+  again, `end` shows the scorecard now. A line that is exactly another command (`stats`, `quiz
+  networking`, `review`, `topics`) runs that command and leaves the role-play open; every other
+  line typed in the DM is a reply, even one that starts with a command word ("Review the numbers
+  with me").
 - A session idle longer than the configured time expires. Two deliveries of the same reply
   cannot both advance it: each write checks the version it read.
 
@@ -27,6 +31,7 @@ objections back.
 from __future__ import annotations
 
 import random
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -34,9 +39,11 @@ from typing import Any
 
 from fsrs import Rating
 
+from bot.answers import ASK_ACTION
 from bot.knowledge.schema import KnowledgeBase
 from bot.model import Action, Choice, Context, Field, Message, Reply
 from bot.quiz import memory
+from bot.roleplay.coaching import hint_lines
 from bot.roleplay.grader import (
     Grade,
     band_for,
@@ -59,6 +66,12 @@ FRUSTRATION_LIMIT = {"easy": 4, "medium": 3, "hard": 2}
 CARD_PREFIX = "scenario:"
 MODULE = "Presenting solutions"
 NOT_FORMER = {"single sign-on", "quick start", "quick starts"}
+# Arguments a command line may carry: numbers, times ("07:30"), durations ("30m"), a time zone
+# ("Europe/Paris") and the literal words of the commands' usage lines.
+_ARGUMENT_RE = re.compile(r"^(?:\d+|\d{1,2}:\d{2}|\d+\s?(?:m|min|mins|minutes|h)|[A-Za-z_]+/[A-Za-z_/+-]+)$")
+_ARGUMENT_WORDS = frozenset({"on", "off", "status", "weekdays", "daily", "easy", "medium", "hard",
+                             *TOPICS})
+_FREE_TEXT_COMMANDS = frozenset({"ask", "roleplay"})
 
 
 def former_name_map(kb: KnowledgeBase) -> dict[str, str]:
@@ -100,8 +113,14 @@ class RoleplayFeature:
         self.rng = rng or random.Random()
         self.clock = clock
         self.former_names = former_name_map(kb)
+        self.router: Router | None = None
+        self.scope_labels = {label for d in kb.domains for label in
+                             (d.id.replace("-", " "), d.title.lower())}
+        self.scope_labels |= {s.module.lower() for s in kb.sections}
+        self.scope_labels |= {s.name.lower() for s in kb.sections}
 
     def register(self, router: Router) -> None:
+        self.router = router
         router.command("roleplay", "roleplay [security|cost|scalability] [easy|medium|hard]",
                        "practise a customer objection in a DM, with graded feedback",
                        self.cmd_roleplay)
@@ -235,12 +254,32 @@ class RoleplayFeature:
         if command in ("help", "?"):
             return [Reply("You're in a role-play: type your answer to the customer. `hint` "
                           "suggests what to do, `restart` starts over, `end` shows your "
-                          "scorecard.", choices=self._controls())]
+                          "scorecard. Other commands (`stats`, `quiz`, `review`, `topics`) work "
+                          "as usual and leave the role-play open.", choices=self._controls())]
+        if self.is_command_line(message.text):
+            return None  # `stats`, `quiz networking`...: the command runs, the role-play stays
         return await self._reply(ctx, stored, scenario, message.text.strip())
 
+    def is_command_line(self, text: str) -> bool:
+        """Whether a line is exactly a command (a command word alone, or with arguments such as a
+        topic, a number or a time) rather than a reply that starts with a command word: `review`
+        and `quiz networking` are commands, "Review the numbers with me" is a reply."""
+        if self.router is None:
+            return False
+        word, _, rest = " ".join(text.split()).partition(" ")
+        word = word.lower()
+        if not self.router.has_command(word):
+            return False
+        if not rest:
+            return True
+        if word in _FREE_TEXT_COMMANDS:
+            return False
+        left = [t for t in rest.lower().replace("-", " ").split()
+                if not _ARGUMENT_RE.match(t) and t not in _ARGUMENT_WORDS]
+        return not left or " ".join(left) in self.scope_labels
+
     def _hint(self, scenario: Scenario, state: dict[str, Any]) -> Reply:
-        empty = grade("", scenario, state["turn"], state["customer_line"], self.former_names)
-        tips = [s for s in empty.suggestions if s.startswith("Try:")][:2]
+        tips = hint_lines(scenario, state["turn"], state["customer_line"])
         return Reply("**Hint**\n" + "\n".join(f"- {escape_md(t)}" for t in tips),
                      choices=self._controls())
 
@@ -260,19 +299,28 @@ class RoleplayFeature:
             state["customer_line"] = ("I'm going to stop us here. I need a partner who listens "
                                       "and talks to me plainly.")
             feedback.append(f"**{persona.name}:** “{state['customer_line']}”")
-            replies = [Reply("\n".join(feedback))]
+            replies = [Reply("\n".join(feedback), choices=self._reading(result))]
             return replies + await self._finish(ctx, stored, scenario, state,
                                                 ended_by="the customer")
         next_line = self._advance(state, scenario, text, line)
         if next_line is None:
-            return [Reply("\n".join(feedback))] + await self._finish(ctx, stored, scenario,
-                                                                       state, ended_by=None)
+            return [Reply("\n".join(feedback), choices=self._reading(result))] + \
+                await self._finish(ctx, stored, scenario, state, ended_by=None)
         if added:
             feedback.append(f"_{persona.name} looks less convinced._")
         feedback.append(f"**{persona.name}:** “{next_line}”")
         if not await self.store.save(stored, state):
             return [Reply("That reply was already handled.", private=True)]
-        return [Reply("\n".join(feedback), choices=self._controls())]
+        return [Reply("\n".join(feedback), choices=self._reading(result) + self._controls())]
+
+    def _reading(self, result: Grade) -> tuple[Choice, ...]:
+        """A button to the knowledge entry behind each false claim in the reply."""
+        choices = []
+        for claim in result.misconceptions:
+            entry = self.kb.entries.get(claim.entry)
+            if entry is not None:
+                choices.append(Choice(ASK_ACTION, f"Read: {entry.title}", entry.id))
+        return tuple(dict.fromkeys(choices))
 
     @staticmethod
     def _record(turn: str, line: str, text: str, result: Grade) -> dict[str, Any]:
@@ -303,15 +351,12 @@ class RoleplayFeature:
                       state: dict[str, Any], ended_by: str | None) -> list[Reply]:
         history = state["history"]
         total = round(sum(h["score"] for h in history) / len(history)) if history else 0
-        if not await self.store.save(stored, state, status="finished", score=total):
+        now = self.clock()
+        # The finished session and the learner's card are one transaction (atomic answers).
+        if not await self.store.finish(
+                stored, state, total, CARD_PREFIX + scenario.id if history else None, MODULE,
+                lambda card: memory.review(card, rating_for_score(total), now)):
             return [Reply("That role-play was already finished.", private=True)]
-        if history:
-            existing = await self.quiz_store.get_card(ctx.tenant, ctx.user,
-                                                      CARD_PREFIX + scenario.id)
-            card, due = memory.review(existing.card if existing else None,
-                                      rating_for_score(total), self.clock())
-            await self.quiz_store.save_card(ctx.tenant, ctx.user, CARD_PREFIX + scenario.id,
-                                            MODULE, card, due)
         return [self._scorecard(scenario, state, total, ended_by)]
 
     def _scorecard(self, scenario: Scenario, state: dict[str, Any], total: int,

@@ -32,6 +32,11 @@ _DISMISSED = frozenset({"needed", "required", "necessary", "important", "relevan
                         "worth", "helpful", "needs"})
 _DISMISSED_ALONE = frozenset({"unnecessary", "overkill", "pointless", "irrelevant", "optional"})
 NEGATION_WINDOW = 6
+# "not paying for idle servers", "no longer buying hardware for the peak": the negation falls on a
+# cost the customer avoids, so what follows is the point being made, not something denied.
+_PRIVATIVE_VERBS = frozenset({"pay", "buy", "purchas", "spend", "wast", "overpay", "overspend",
+                              "maintain", "replac", "refresh", "sizing", "siz", "provision",
+                              "over-provision", "lose", "los", "drop"})
 
 
 def normalise_quotes(text: str) -> str:
@@ -94,6 +99,12 @@ class Match:
     negated: bool
 
 
+@lru_cache(maxsize=16384)
+def phrase_stems(phrase: str) -> tuple[str, ...]:
+    """The stems of a phrase, as `Text.find_stems` compares them."""
+    return tuple(t.stem for t in tokenize(phrase))
+
+
 class Text:
     """A learner's reply prepared once for many phrase look-ups."""
 
@@ -102,6 +113,9 @@ class Text:
         self.clean = normalise_quotes(raw)
         self.tokens = tokenize(raw)
         self.stems = [t.stem for t in self.tokens]
+        self.positions: dict[str, list[int]] = {}
+        for i, s in enumerate(self.stems):
+            self.positions.setdefault(s, []).append(i)
 
     def words(self) -> int:
         return len(self.tokens)
@@ -125,6 +139,8 @@ class Text:
             following = tokens[i + 1].lower if i + 1 < len(tokens) else ""
             if following in _NEGATION_EXCEPTIONS:
                 continue
+            if any(self.stems[j] in _PRIVATIVE_VERBS for j in range(i + 1, first)):
+                continue
             return True
         end_char = tokens[last].end
         after = range(last + 1, min(len(tokens), last + 1 + NEGATION_WINDOW))
@@ -142,13 +158,16 @@ class Text:
 
     def find(self, phrase: str) -> list[Match]:
         """Every occurrence of `phrase`, compared word by word on stems."""
-        wanted = [t.stem for t in tokenize(phrase)]
+        return self.find_stems(phrase_stems(phrase))
+
+    def find_stems(self, wanted: tuple[str, ...]) -> list[Match]:
+        """Every occurrence of a phrase given as its stems (see `phrase_stems`)."""
         if not wanted:
             return []
         n = len(wanted)
         found: list[Match] = []
-        for i in range(len(self.stems) - n + 1):
-            if self.stems[i:i + n] == wanted:
+        for i in self.positions.get(wanted[0], ()):
+            if i + n <= len(self.stems) and (n == 1 or tuple(self.stems[i:i + n]) == wanted):
                 start, end = self.tokens[i].start, self.tokens[i + n - 1].end
                 found.append(Match(start, end, self.quote(start, end),
                                    self.negated_at(i, i + n - 1)))
