@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the Slack/Teams server (aiohttp) and the scheduler")
     serve.add_argument("--host", default="0.0.0.0", help="interface to listen on (default 0.0.0.0)")
     serve.add_argument("--port", type=int, default=None, help="port (default $PORT or 3978)")
+    serve.add_argument("--workers", type=int, default=None,
+                       help="processes sharing the port (default $AWS_QUIZ_WORKERS or 1)")
+    serve.add_argument("--teams-local", action="store_true",
+                       help="Teams local mode for development: no token checks, loopback only "
+                            "(same as TEAMS_LOCAL=true; needs --host 127.0.0.1)")
+    serve.add_argument("--listen-fd", type=int, default=None, help=argparse.SUPPRESS)
 
     daily = sub.add_parser("daily", help="the daily channel question")
     dsub = daily.add_subparsers(dest="daily_command", metavar="ACTION", required=True)
@@ -116,6 +122,12 @@ def _print_check(kb: KnowledgeBase, as_json: bool) -> int:
         flag = "  <- no entries" if row["entries"] == 0 else ""
         print(f"  {row['section']:<52} {row['entries']:>3} entries {row['questions']:>3} "
               f"questions{flag}")
+    if "question_bank" in report:  # fairness figures of the quiz questions; misses are warnings
+        from bot.knowledge.bankstats import report_lines
+
+        print("question bank")
+        for line in report_lines(report["question_bank"]):
+            print(f"  {line}")
     scenarios = report.get("scenarios_per_topic", {})
     wide = report.get("misconceptions_per_topic", {})
     own = report.get("scenario_misconceptions_per_topic", {})
@@ -210,9 +222,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_db_upgrade(settings))
             return 0
         if args.command == "serve":
+            import os
+
             from adapters.serve import serve
 
-            return serve(settings, args.host, args.port)
+            if args.teams_local:
+                os.environ["TEAMS_LOCAL"] = "true"
+            raw = str(args.workers or os.environ.get("AWS_QUIZ_WORKERS") or "1")
+            workers = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 3 else 0
+            if not 1 <= workers <= 64:
+                print("aws-quiz: --workers must be between 1 and 64", file=sys.stderr)
+                return 2
+            return serve(settings, args.host, args.port, workers=workers,
+                         listen_fd=args.listen_fd)
         if args.command == "daily":
             from adapters.serve import daily_run_due
 

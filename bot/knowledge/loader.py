@@ -338,6 +338,7 @@ def coverage(kb: KnowledgeBase) -> dict[str, Any]:
                             "entries": n_entries, "questions": n_questions})
         if n_entries == 0:
             uncovered.append(section.name)
+    from bot.knowledge.bankstats import bank_stats
     from bot.roleplay.scenarios import TOPICS
 
     return {
@@ -357,5 +358,7 @@ def coverage(kb: KnowledgeBase) -> dict[str, Any]:
             for topic in TOPICS},
         "sections": per_section,
         "uncovered": uncovered,
+        # fairness figures of the quiz questions, each with whether it meets its target
+        "question_bank": bank_stats(kb.questions.values(), [d.id for d in kb.domains]),
         "errors": [e.as_dict() for e in kb.errors],
     }

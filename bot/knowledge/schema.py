@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from bot.roleplay.misconceptions import Misconception
     from bot.roleplay.scenarios import Scenario
 
 
@@ -109,6 +110,9 @@ class KnowledgeBase:
     entries: dict[str, Entry] = field(default_factory=dict)
     questions: dict[str, Question] = field(default_factory=dict)
     scenarios: dict[str, Scenario] = field(default_factory=dict)
+    # every misconception by id: topic-wide ones and those of scenarios (each scenario also
+    # carries the ones that apply to it)
+    misconceptions: dict[str, Misconception] = field(default_factory=dict)
     errors: list[KnowledgeError] = field(default_factory=list)
     _modules: dict[str, str] = field(default_factory=dict, repr=False)
 

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from bot.knowledge.checker import FieldChecker, display_path
 from bot.knowledge.schema import KnowledgeError
 from bot.knowledge.yamlsource import LineDict, YamlSyntaxError, load_yaml
+from bot.roleplay.misconceptions import (
+    Misconception,
+    _Built,
+    applicable,
+    build_misconceptions,
+    check_misconceptions,
+    find_misconceptions,
+    load_misconception_files,
+)
 
 TOPICS = ("security", "cost", "scalability")
 DIFFICULTIES = ("easy", "medium", "hard")
@@ -19,7 +28,7 @@ ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 SCENARIO_FIELDS = {
     "id", "topic", "difficulty", "default", "title", "persona", "opening", "hidden_concern",
-    "pushbacks", "concepts", "evidence", "jargon", "next_steps", "model_answers",
+    "pushbacks", "concepts", "evidence", "jargon", "next_steps", "model_answers", "misconceptions",
 }
 PERSONA_FIELDS = {"name", "role", "company", "intro"}
 CONCERN_FIELDS = {"summary", "reveal", "keywords"}
@@ -104,6 +113,8 @@ class Scenario:
     jargon: tuple[Jargon, ...]
     next_steps: tuple[str, ...]
     model_answers: ModelAnswers
+    # every misconception that applies here: all topic-wide ones (of every topic) plus its own
+    misconceptions: tuple[Misconception, ...] = ()
     file: str = ""
     line: int = 0
 
@@ -167,7 +178,9 @@ def _points(check: FieldChecker, raw: LineDict, key: str, sid: str, weighted: bo
     return built
 
 
-def _build(check: FieldChecker, raw: LineDict, file_topic: str) -> Scenario | None:
+def _build(check: FieldChecker, raw: LineDict, file_topic: str,
+           own: list[_Built] | None = None,
+           entry_ids: set[str] | frozenset[str] | None = None) -> Scenario | None:
     raw_id = raw.get("id")
     sid = raw_id if isinstance(raw_id, str) else ""
     check.unknown_fields(raw, SCENARIO_FIELDS, sid)
@@ -243,6 +256,14 @@ def _build(check: FieldChecker, raw: LineDict, file_topic: str) -> Scenario | No
                         f"has {len(model.pushbacks)} answers for {len(pushbacks)} pushbacks "
                         f"(one per pushback, in the same order)")
 
+    if "misconceptions" in raw:
+        items = check.mappings(raw, "misconceptions", sid, minimum=0)
+        built = build_misconceptions(check, items, topic=topic if topic in TOPICS else "",
+                                     scenarios=(sid,) if sid else (), entry_ids=entry_ids,
+                                     owner_id=sid or "?")
+        if own is not None:
+            own.extend(built)
+
     if not sid:
         return None
     return Scenario(
@@ -275,10 +296,25 @@ def _scenario_items(check: FieldChecker, path: Path) -> list[LineDict]:
     return items
 
 
-def load_scenarios(root: Path) -> tuple[dict[str, Scenario], list[KnowledgeError]]:
-    """Load every scenario under root/objections/*.yaml; problems come back as KnowledgeErrors."""
+def load_scenarios(root: Path, entry_ids: set[str] | frozenset[str] | None = None,
+                   ) -> tuple[dict[str, Scenario], list[KnowledgeError]]:
+    """Load every scenario under root/objections/*.yaml; problems come back as KnowledgeErrors.
+
+    Each scenario carries the misconceptions that apply to it (see `load_roleplay`)."""
+    scenarios, _, errors = load_roleplay(root, entry_ids)
+    return scenarios, errors
+
+
+def load_roleplay(root: Path, entry_ids: set[str] | frozenset[str] | None = None,
+                  ) -> tuple[dict[str, Scenario], dict[str, Misconception], list[KnowledgeError]]:
+    """Scenarios (objections/*.yaml) and misconceptions (objections/misconceptions/*.yaml plus
+    each scenario's own), validated; `entry_ids` are the knowledge entries a misconception's
+    `entry` may name (None: not checked). Every scenario gets every topic-wide misconception,
+    of all topics, plus those scoped to it."""
     errors: list[KnowledgeError] = []
     scenarios: dict[str, Scenario] = {}
+    own: list[_Built] = []
+    raws: dict[str, tuple[FieldChecker, LineDict]] = {}
     folder = root / "objections"
     files = sorted(folder.glob("*.yaml"))
     if not files:
@@ -290,7 +326,7 @@ def load_scenarios(root: Path) -> tuple[dict[str, Scenario], list[KnowledgeError
         if path.stem in TOPICS:
             first_file_of_topic.setdefault(path.stem, check.file)
         for raw in _scenario_items(check, path):
-            scenario = _build(check, raw, path.stem)
+            scenario = _build(check, raw, path.stem, own, entry_ids)
             if scenario is None:
                 continue
             if scenario.id in scenarios:
@@ -299,6 +335,7 @@ def load_scenarios(root: Path) -> tuple[dict[str, Scenario], list[KnowledgeError
                             f"duplicate id (first defined at {other.file}:{other.line})")
                 continue
             scenarios[scenario.id] = scenario
+            raws[scenario.id] = (check, raw)
             if scenario.topic in TOPICS:
                 first_file_of_topic.setdefault(scenario.topic, scenario.file)
 
@@ -320,7 +357,31 @@ def load_scenarios(root: Path) -> tuple[dict[str, Scenario], list[KnowledgeError
                 extra.file, extra.line, extra.id, "default",
                 f"topic '{topic}' needs exactly one default scenario; "
                 f"'{first.id}' ({first.file}:{first.line}) is already the default"))
-    return scenarios, errors
+
+    topic_wide = load_misconception_files(root, entry_ids, errors)
+    misconceptions = check_misconceptions(topic_wide + own, errors, scenario_ids=scenarios)
+    for sid, scenario in list(scenarios.items()):
+        scenario = replace(scenario, misconceptions=applicable(misconceptions.values(), sid))
+        scenarios[sid] = scenario
+        check, raw = raws[sid]
+        _check_model_answers(check, raw, scenario)
+    return scenarios, misconceptions, errors
+
+
+def _check_model_answers(check: FieldChecker, raw: LineDict, scenario: Scenario) -> None:
+    """A model answer must not state a misconception that applies to its scenario."""
+    if not scenario.misconceptions:
+        return
+    raw_model = raw.get("model_answers")
+    line = raw_model.line_of if isinstance(raw_model, LineDict) else (lambda _key: raw.line)
+    model = scenario.model_answers
+    answers = [("opening", model.opening), ("concern", model.concern)]
+    answers += [("pushbacks", answer) for answer in model.pushbacks]
+    for key, answer in answers:
+        for finding in find_misconceptions(answer, scenario.misconceptions):
+            check.error(line(key), scenario.id, f"model_answers.{key}",
+                        f"states the misconception '{finding.misconception.id}' "
+                        f"({finding.misconception.claim}): \"{finding.sentence}\"")
 
 
 def default_scenario(scenarios: dict[str, Scenario], topic: str) -> Scenario | None:
