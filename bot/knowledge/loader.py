@@ -264,8 +264,12 @@ def _check_references(kb: KnowledgeBase, entry_raw: dict[str, LineDict]) -> None
                     entry.file, raw.line_of("related"), entry.id, "related", "refers to itself"))
 
 
-def load_knowledge(root: Path) -> KnowledgeBase:
-    """Load and validate the knowledge base under `root`; problems land in `kb.errors`."""
+def load_knowledge(root: Path, verify: bool = True) -> KnowledgeBase:
+    """Load and validate the knowledge base under `root`; problems land in `kb.errors`.
+
+    `verify` also checks what content does, not only its shape: every misconception's examples
+    are detected and its counterexamples are not, and no model answer states one. `knowledge
+    check` (and so `make test` and CI) verifies; a starting server checks the shape only."""
     kb = KnowledgeBase(sections=[], domains=[])
     kb.sections = _read_sections(root / "sections.tsv", kb)
     kb.domains = _read_domains(root / "domains.yaml", kb)
@@ -317,7 +321,8 @@ def load_knowledge(root: Path) -> KnowledgeBase:
 
     if (root / "objections").is_dir():  # role-play scenarios are optional for a knowledge base
         # scenarios get their misconceptions; a misconception's `entry` must be a loaded entry
-        kb.scenarios, kb.misconceptions, scenario_errors = load_roleplay(root, set(kb.entries))
+        kb.scenarios, kb.misconceptions, scenario_errors = load_roleplay(root, set(kb.entries),
+                                                                         verify)
         kb.errors.extend(scenario_errors)
     _check_references(kb, entry_raw)
     for question, raw in question_raw:

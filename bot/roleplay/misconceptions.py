@@ -164,6 +164,16 @@ def _expand(phrase: str, out: dict[str, None]) -> None:
         _expand(head + option + tail, out)
 
 
+def variant_count(phrase: str) -> int:
+    """How many word sequences `expand(phrase)` would give, without listing them (at most)."""
+    if "|" in _GROUP_RE.sub("", phrase):
+        return len(phrase.split("|"))  # a top-level choice of plain phrases
+    count = 1
+    for optional, choice in _GROUP_RE.findall(phrase):
+        count *= len(optional.split("|")) + 1 if optional or not choice else len(choice.split("|"))
+    return count
+
+
 def _phrase_words(variant: str) -> Phrase:
     """Stems of a phrase; a word written "=word" matches that exact word only ("=secure" is not
     "security", although both stem to "secur")."""
@@ -815,11 +825,12 @@ def _slot(check: FieldChecker, raw: LineDict, key: str, item_id: str, prefix: st
         if phrase.count("[") != phrase.count("]") or phrase.count("(") != phrase.count(")"):
             check.error(raw.line_of(key), item_id, prefix + key,
                         f"phrase '{phrase}' has unbalanced [optional] or (a|b) groups")
-        elif len(expand(phrase)) >= MAX_VARIANTS:
+        elif variant_count(phrase) >= MAX_VARIANTS:
             check.error(raw.line_of(key), item_id, prefix + key,
                         f"phrase '{phrase}' stands for {MAX_VARIANTS} or more word sequences; "
                         f"split it into several phrases")
-        elif not all(_WORD_RE.search(v.replace("=", "")) for v in _expand_cached(phrase)):
+        elif not _WORD_RE.search(_GROUP_RE.sub("", phrase)) and not all(
+                _WORD_RE.search(v.replace("=", "")) for v in _expand_cached(phrase)):
             check.error(raw.line_of(key), item_id, prefix + key,
                         f"phrase '{phrase}' has no words")
     return phrases
@@ -860,7 +871,7 @@ def _patterns(check: FieldChecker, raw: LineDict, item_id: str, prefix: str,
 def build_misconceptions(
     check: FieldChecker, items: Iterable[Any], *, topic: str = "",
     scenarios: tuple[str, ...] = (), entry_ids: set[str] | frozenset[str] | None = None,
-    owner_id: str = "", field_name: str = "misconceptions",
+    owner_id: str = "", field_name: str = "misconceptions", verify: bool = True,
 ) -> list[_Built]:
     """Validate misconception items of one file.
 
@@ -915,7 +926,7 @@ def build_misconceptions(
             id=mid, topic=m_topic, claim=claim, fact=fact, entry=entry, patterns=patterns,
             examples=examples, counterexamples=counter, scenarios=tuple(scope),
             file=check.file, line=raw.line)
-        if patterns:
+        if patterns and verify:
             for example in examples:
                 if not states(example, m):
                     check.error(raw.line_of("examples"), item_id, prefix + "examples",
@@ -925,9 +936,11 @@ def build_misconceptions(
 
 
 def check_misconceptions(built: Sequence[_Built], errors: list[KnowledgeError],
-                         scenario_ids: Iterable[str] | None = None) -> dict[str, Misconception]:
-    """Across all loaded items: duplicate ids, counterexamples that any misconception detects,
-    unknown scenario ids in `scenarios`. Returns the misconceptions by id (first wins)."""
+                         scenario_ids: Iterable[str] | None = None, verify: bool = True,
+                         ) -> dict[str, Misconception]:
+    """Across all loaded items: duplicate ids, counterexamples that any misconception detects
+    (when `verify`), unknown scenario ids in `scenarios`. Returns the misconceptions by id (first
+    wins)."""
     by_id: dict[str, Misconception] = {}
     every = [b.misconception for b in built]
     known = set(scenario_ids) if scenario_ids is not None else None
@@ -940,7 +953,7 @@ def check_misconceptions(built: Sequence[_Built], errors: list[KnowledgeError],
                           f"{other.file}:{other.line})")
             continue
         by_id[m.id] = m
-        for sentence in m.counterexamples:
+        for sentence in m.counterexamples if verify else ():
             for finding in find_misconceptions(sentence, every):
                 which = ("its own patterns" if finding.misconception is m
                          else f"misconception '{finding.misconception.id}'")
@@ -956,7 +969,7 @@ def check_misconceptions(built: Sequence[_Built], errors: list[KnowledgeError],
 
 
 def load_misconception_files(root: Path, entry_ids: set[str] | frozenset[str] | None,
-                             errors: list[KnowledgeError]) -> list[_Built]:
+                             errors: list[KnowledgeError], verify: bool = True) -> list[_Built]:
     """Validate knowledge/objections/misconceptions/<topic>.yaml (each optional)."""
     folder = root / "objections" / FOLDER
     built: list[_Built] = []
@@ -981,7 +994,8 @@ def load_misconception_files(root: Path, entry_ids: set[str] | frozenset[str] | 
             check.error(raw.line_of("misconceptions"), "", "misconceptions",
                         "each misconception must be a mapping")
         built.extend(build_misconceptions(
-            check, items, topic=path.stem if path.stem in TOPICS else "", entry_ids=entry_ids))
+            check, items, topic=path.stem if path.stem in TOPICS else "", entry_ids=entry_ids,
+            verify=verify))
     return built
 
 

@@ -180,7 +180,8 @@ def _points(check: FieldChecker, raw: LineDict, key: str, sid: str, weighted: bo
 
 def _build(check: FieldChecker, raw: LineDict, file_topic: str,
            own: list[_Built] | None = None,
-           entry_ids: set[str] | frozenset[str] | None = None) -> Scenario | None:
+           entry_ids: set[str] | frozenset[str] | None = None,
+           verify: bool = True) -> Scenario | None:
     raw_id = raw.get("id")
     sid = raw_id if isinstance(raw_id, str) else ""
     check.unknown_fields(raw, SCENARIO_FIELDS, sid)
@@ -260,7 +261,7 @@ def _build(check: FieldChecker, raw: LineDict, file_topic: str,
         items = check.mappings(raw, "misconceptions", sid, minimum=0)
         built = build_misconceptions(check, items, topic=topic if topic in TOPICS else "",
                                      scenarios=(sid,) if sid else (), entry_ids=entry_ids,
-                                     owner_id=sid or "?")
+                                     owner_id=sid or "?", verify=verify)
         if own is not None:
             own.extend(built)
 
@@ -306,11 +307,13 @@ def load_scenarios(root: Path, entry_ids: set[str] | frozenset[str] | None = Non
 
 
 def load_roleplay(root: Path, entry_ids: set[str] | frozenset[str] | None = None,
+                  verify: bool = True,
                   ) -> tuple[dict[str, Scenario], dict[str, Misconception], list[KnowledgeError]]:
     """Scenarios (objections/*.yaml) and misconceptions (objections/misconceptions/*.yaml plus
     each scenario's own), validated; `entry_ids` are the knowledge entries a misconception's
     `entry` may name (None: not checked). Every scenario gets every topic-wide misconception,
-    of all topics, plus those scoped to it."""
+    of all topics, plus those scoped to it. `verify` also runs the detector over every example,
+    counterexample and model answer (what `knowledge check` does; a server skips it)."""
     errors: list[KnowledgeError] = []
     scenarios: dict[str, Scenario] = {}
     own: list[_Built] = []
@@ -326,7 +329,7 @@ def load_roleplay(root: Path, entry_ids: set[str] | frozenset[str] | None = None
         if path.stem in TOPICS:
             first_file_of_topic.setdefault(path.stem, check.file)
         for raw in _scenario_items(check, path):
-            scenario = _build(check, raw, path.stem, own, entry_ids)
+            scenario = _build(check, raw, path.stem, own, entry_ids, verify)
             if scenario is None:
                 continue
             if scenario.id in scenarios:
@@ -358,13 +361,15 @@ def load_roleplay(root: Path, entry_ids: set[str] | frozenset[str] | None = None
                 f"topic '{topic}' needs exactly one default scenario; "
                 f"'{first.id}' ({first.file}:{first.line}) is already the default"))
 
-    topic_wide = load_misconception_files(root, entry_ids, errors)
-    misconceptions = check_misconceptions(topic_wide + own, errors, scenario_ids=scenarios)
+    topic_wide = load_misconception_files(root, entry_ids, errors, verify)
+    misconceptions = check_misconceptions(topic_wide + own, errors, scenario_ids=scenarios,
+                                          verify=verify)
     for sid, scenario in list(scenarios.items()):
         scenario = replace(scenario, misconceptions=applicable(misconceptions.values(), sid))
         scenarios[sid] = scenario
-        check, raw = raws[sid]
-        _check_model_answers(check, raw, scenario)
+        if verify:
+            check, raw = raws[sid]
+            _check_model_answers(check, raw, scenario)
     return scenarios, misconceptions, errors
 
 
