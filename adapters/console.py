@@ -12,10 +12,13 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from bot.app import Core
 from bot.model import Action, Choice, Context, ConversationRef, Message, Reply
+from bot.text import small_number
+
+if TYPE_CHECKING:  # `aws-quiz ask` renders with this module and needs no database layer
+    from bot.app import Core
 
 CONSOLE_HELP = """Console commands:
   /tick             run one daily-question scheduler pass now (posts show up here)
@@ -51,7 +54,8 @@ class ConsoleOutbound:
         self.chat = chat
         self.sent = 0
 
-    async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None) -> str:
+    async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None,
+                   key: str | None = None) -> str:
         self.sent += 1
         where = f"#{ref.channel}" + (f" (thread of message {thread})" if thread else "")
         self.chat._print(f"[{where}, message {self.sent}]")
@@ -140,7 +144,7 @@ class ConsoleChat:
             await self.core.remember(ConversationRef("console", self.context.tenant,
                                                      self.context.channel))
         if text.isdigit() and self.choices:
-            number = int(text)
+            number = small_number(text) or 0  # 4,300 digits must not reach int()
             if 1 <= number <= len(self.choices):
                 choice = self.choices[number - 1]
                 action = Action(self.context, choice.action_id, choice.value)

@@ -22,6 +22,7 @@ says so and offers the best candidates as choices.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable
@@ -126,6 +127,12 @@ def _name_variants(name: str) -> set[str]:
     return {v for v in variants if v}
 
 
+def _length_order(names: list[str]) -> tuple[list[int], list[int]]:
+    """Positions of `names` shortest first, and their lengths in that order."""
+    order = sorted(range(len(names)), key=lambda i: len(names[i]))
+    return [len(names[i]) for i in order], order
+
+
 class _Bm25:
     """Field-weighted BM25 over stemmed words and adjacent word pairs."""
 
@@ -198,7 +205,21 @@ class Lookup:
         self._longest_name = max((len(n.split()) for n in self._names), default=1)
         self._surface = frozenset(word for e in self.entries for word in tokens(" ".join(
             [e.title, *e.aliases, *e.jobs, e.summary, *e.details])))
-        self._surface_list = sorted(self._surface)
+        self._surface_by_initial: dict[str, list[str]] = defaultdict(list)
+        for word in sorted(self._surface):
+            self._surface_by_initial[word[0]].append(word)
+        self._respelled: dict[str, str] = {}
+        self._by_length = {False: _length_order(self._names), True: _length_order(self._compact)}
+        self._resolved: dict[str, tuple[str, float] | None] = {}
+        # Each entry's names, normalised, for finding the entry that compares two others.
+        self._name_text = [f" {normalise(' '.join([e.title, *e.aliases]))} " for e in self.entries]
+        self._name_words: dict[str, set[int]] = defaultdict(set)
+        for index, text in enumerate(self._name_text):
+            for word in text.split():
+                self._name_words[word].add(index)
+        self._names_of: dict[int, set[str]] = defaultdict(set)
+        for name, owner in zip(self._names, self._name_owner, strict=True):
+            self._names_of[owner].add(name)
         # True: the shipped model, loaded on the first question in words, never for a name.
         self._embedder: Embedder | bool | None = embedder
         self._vectors: Any = None
@@ -211,10 +232,8 @@ class Lookup:
         if not core:
             return scores
         compact = core.replace(" ", "")
-        hits = process.extract(core, self._names, scorer=fuzz.ratio, limit=25, score_cutoff=60)
-        hits += process.extract(compact, self._compact, scorer=fuzz.ratio, limit=25,
-                                score_cutoff=60)
-        for _, score, position in hits:
+        hits = self._close_names(core, False) + self._close_names(compact, True)
+        for score, position in hits:
             name = self._names[position]
             # Short names only count when (nearly) exact: "ec2" must not match "ecs".
             if (len(name.replace(" ", "")) <= 4 or len(compact) <= 4) and score < 100:
@@ -227,14 +246,27 @@ class Lookup:
                 scores[owner] = (value, self._name_label[position])
         return scores
 
+    def _close_names(self, text: str, compact: bool) -> list[tuple[float, int]]:
+        """(ratio, name position) for names similar to `text`: only names whose length allows a
+        ratio of 60 (twice the shorter length over the sum) are compared."""
+        lengths, order = self._by_length[compact]
+        names = self._compact if compact else self._names
+        low = bisect.bisect_left(lengths, math.floor(len(text) * 0.42))
+        high = bisect.bisect_right(lengths, math.ceil(len(text) / 0.42))
+        window = [names[i] for i in order[low:high]]
+        return [(score, order[low + i]) for _, score, i in process.extract(
+            text, window, scorer=fuzz.ratio, limit=25, score_cutoff=60)]
+
     def _resolve(self, term: str) -> tuple[str, float] | None:
         """A known term for a query term: itself, or its nearest spelling when unknown."""
         if term in self._bm25.idf:
             return term, 1.0
         if len(term) < 5:
             return None
-        hit = process.extractOne(term, self._vocab, scorer=fuzz.ratio, score_cutoff=82)
-        return (hit[0], hit[1] / 100.0) if hit else None
+        if term not in self._resolved:
+            hit = process.extractOne(term, self._vocab, scorer=fuzz.ratio, score_cutoff=82)
+            self._resolved[term] = (hit[0], hit[1] / 100.0) if hit else None
+        return self._resolved[term]
 
     def _word_scores(self, query: str) -> tuple[dict[int, float], float, dict[str, float],
                                                 dict[int, float]]:
@@ -311,11 +343,17 @@ class Lookup:
         out = []
         for word in tokens(query):
             if len(word) >= 5 and word not in self._surface and not word.isdigit():
-                hit = process.extractOne(word, self._surface_list, scorer=fuzz.ratio,
-                                         score_cutoff=82)
-                word = hit[0] if hit else word
+                word = self._respell(word)
             out.append(word)
         return " ".join(out)
+
+    def _respell(self, word: str) -> str:
+        """The nearest known word sharing the first letter (typos rarely change it), cached."""
+        if word not in self._respelled:
+            hit = process.extractOne(word, self._surface_by_initial.get(word[0], ()),
+                                     scorer=fuzz.ratio, score_cutoff=82)
+            self._respelled[word] = hit[0] if hit else word
+        return self._respelled[word]
 
     def signals(self, query: str) -> Signals:
         """Everything the ranking combines, computed once per query."""
@@ -403,13 +441,14 @@ class Lookup:
             if best is None or best[1][0] < TYPO_SIMILARITY or best[0] in sides:
                 return None
             sides.append(best[0])
-        side_names = [{n for n, o in zip(self._names, self._name_owner, strict=True) if o == s}
-                      for s in sides]
+        side_names = [self._names_of[s] for s in sides]
+        # Only entries whose names contain a first word of every side can name them all.
+        candidates = set.intersection(*(
+            set().union(*(self._name_words.get(n.split()[0], set()) for n in names))
+            for names in side_names))
         comparing = []
-        for index, entry in enumerate(self.entries):
-            if index in sides:
-                continue
-            text = f" {normalise(' '.join([entry.title, *entry.aliases]))} "
+        for index in sorted(candidates - set(sides)):
+            text = self._name_text[index]
             named = sum(any(f" {n} " in text for n in names) for names in side_names)
             if named == len(sides):
                 comparing.append(index)
