@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/lookup_quality.py
 	$(BIN)/python bench/quiz_bench.py
 	$(BIN)/python bench/roleplay_bench.py
+	$(BIN)/python bench/roleplay_quality.py
 	$(BIN)/python bench/slack_bench.py
 
 clean:

@@ -146,3 +146,38 @@ def score_questions(lookup: Lookup, rows: list[dict[str, str]],
                 score.misses.append(f"{'confident ' if result.confident else ''}{row['query']!r} "
                                     f"-> {got[:3]}, want {accepted}")
     return scores
+
+
+@dataclass
+class ReplyScore:
+    """Role-play grading against labelled replies: pairs ordered, poor replies fooled, good ones
+    recognised (a reply "passes" at 70, band Strong)."""
+
+    pairs: int = 0
+    ordered: int = 0
+    poor: int = 0
+    fooled: int = 0
+    good: int = 0
+    recognised: int = 0
+
+
+def score_replies(rows: list[tuple[str, int, int]]) -> dict[str, ReplyScore]:
+    """`rows` are (topic, label, score); scores per topic and over "all". Pairs are compared
+    within a topic; a tie between different labels counts as wrong."""
+    scores: dict[str, ReplyScore] = defaultdict(ReplyScore)
+    by_topic: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for topic, label, score in rows:
+        by_topic[topic].append((label, score))
+    for topic, items in by_topic.items():
+        for key in (topic, "all"):
+            s = scores[key]
+            for i, (label_a, score_a) in enumerate(items):
+                s.poor += label_a == 0
+                s.fooled += label_a == 0 and score_a >= 70
+                s.good += label_a == 2
+                s.recognised += label_a == 2 and score_a >= 70
+                for label_b, score_b in items[i + 1:]:
+                    if label_a != label_b:
+                        s.pairs += 1
+                        s.ordered += (score_a - score_b) * (label_a - label_b) > 0
+    return scores
