@@ -175,3 +175,15 @@ async def test_a_false_claim_is_named_with_the_fact_and_what_to_read(
     assert any(c.label.startswith("Read: ") for c in turn.choices)
     score = int(turn.text.split("**This reply: ")[1].split(" ")[0])
     assert score < 70
+
+
+async def test_the_topic_default_customer_plays_first_then_others(
+        kb: KnowledgeBase, db: Database, clock: Clock) -> None:
+    chat = new_chat(kb, db, clock)
+    [intro] = await chat.push("roleplay cost")
+    first = scenario_in(kb, intro)
+    assert first.default, "`roleplay cost` plays the documented default customer first"
+    await chat.push("end")
+    [intro] = await chat.push("roleplay cost")
+    second = scenario_in(kb, intro)
+    assert second.topic == "cost" and second.id != first.id

@@ -52,7 +52,7 @@ from bot.roleplay.grader import (
     keep_start_stop,
     raises_frustration,
 )
-from bot.roleplay.scenarios import DIFFICULTIES, TOPICS, Scenario
+from bot.roleplay.scenarios import DIFFICULTIES, TOPICS, Scenario, default_scenario
 from bot.router import Router
 from bot.store.database import utcnow
 from bot.store.quizstore import QuizStore
@@ -165,6 +165,9 @@ class RoleplayFeature:
         if not pool:
             return f"There is no {difficulty} {topic} scenario yet; try another difficulty."
         fresh = [s for s in pool if s.id not in seen]
+        default = default_scenario(self.scenarios, topic)
+        if default in fresh:
+            return default  # the topic's default customer plays first, as documented
         return self.rng.choice(sorted(fresh or pool, key=lambda s: s.id))
 
     async def start(self, ctx: Context, words: list[str]) -> list[Reply]:
