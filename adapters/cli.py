@@ -8,7 +8,6 @@ import getpass
 import json
 import sys
 from collections.abc import Sequence
-
 from typing import TYPE_CHECKING
 
 from adapters.errors import ConfigError

@@ -97,10 +97,12 @@ def main() -> None:
             if wrong <= args.max_wrong:
                 best.append((t1 + t3 + named - junk, t1, t3, wrong, named, junk, cw))
     best.sort(key=lambda item: -item[0])
-    print(f"{'top-1':>7}{'top-3':>7}{'wrong':>7}{'names':>7}{'chk t1':>8}{'chk t3':>8}{'chk wr':>8}{'junk':>5}  weights")
+    print(f"{'top-1':>7}{'top-3':>7}{'wrong':>7}{'names':>7}{'chk t1':>8}{'chk t3':>8}"
+          f"{'chk wr':>8}{'junk':>5}  weights")
     for _, t1, t3, wrong, named, junk, w in best[:8]:
         c = score(lookup, w, checks, []) if checks else (0, 0, 0, 0, 0)
-        print(f"{t1:>7.3f}{t3:>7.3f}{wrong:>7.3f}{named:>7.3f}{c[0]:>8.3f}{c[1]:>8.3f}{c[2]:>8.3f}{junk:>5}  {w}")
+        print(f"{t1:>7.3f}{t3:>7.3f}{wrong:>7.3f}{named:>7.3f}{c[0]:>8.3f}{c[1]:>8.3f}"
+              f"{c[2]:>8.3f}{junk:>5}  {w}")
     print(f"default: {score(lookup, Weights(), qs, ns)[:4]}")
 
 
