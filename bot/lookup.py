@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import DamerauLevenshtein
 
 from bot.knowledge.schema import Entry
 from bot.language.query import ReadQuery, read_query, strip_question
@@ -62,6 +63,8 @@ class Weights:
     margin: float = 4.0  # ...which also needs this gap to the runner-up...
     sure: float = 78.0  # ...unless it scores at least this,
     agreed: float = 55.0  # or words and meaning both rank it first and it scores at least this
+    meant: float = 0.45  # a question in words is never sure of an entry less similar in meaning,
+    meant_short: float = 0.3  # nor a short query
 
 
 @dataclass(frozen=True)
@@ -348,11 +351,17 @@ class Lookup:
         return " ".join(out)
 
     def _respell(self, word: str) -> str:
-        """The nearest known word sharing the first letter (typos rarely change it), cached."""
+        """The known word one typo away (a letter left out, added, changed or two swapped),
+        sharing the first letter; cached. A changed last letter is another word, not a typo
+        ("printer" is not "printed"), and so is any change to a five-letter word but a swap
+        ("bread" is not "broad")."""
         if word not in self._respelled:
-            hit = process.extractOne(word, self._surface_by_initial.get(word[0], ()),
-                                     scorer=fuzz.ratio, score_cutoff=82)
-            self._respelled[word] = hit[0] if hit else word
+            hits = process.extract(word, self._surface_by_initial.get(word[0], ()),
+                                   scorer=fuzz.ratio, score_cutoff=75, limit=5)
+            self._respelled[word] = next(
+                (known for known, _, _ in hits if DamerauLevenshtein.distance(word, known) == 1
+                 and not (len(known) == len(word) and known[:-1] == word[:-1])
+                 and (len(word) >= 6 or sorted(known) == sorted(word))), word)
         return self._respelled[word]
 
     def signals(self, query: str) -> Signals:
@@ -417,7 +426,11 @@ class Lookup:
             signal and max(signal, key=signal.__getitem__) == ranked[0][0]
             for signal in (signals.words, signals.meaning))
         least = w.confident if kind == "task" else w.confident_short
-        return LookupResult(read.text, matches, self._confident(matches, agreed, least, w), kind)
+        confident = self._confident(matches, agreed, least, w)
+        if confident and signals.meaning and not matches[0].via:
+            floor = w.meant if kind == "task" else w.meant_short
+            confident = signals.meaning.get(ranked[0][0], 0.0) >= floor
+        return LookupResult(read.text, matches, confident, kind)
 
     @staticmethod
     def _confident(matches: tuple[Match, ...], agreed: bool, least: float, w: Weights) -> bool:
