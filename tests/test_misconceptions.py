@@ -503,9 +503,115 @@ FRESH_FALSE_CLAIMS_2: list[tuple[str, str]] = [
 ]
 
 
+# A third batch, for the misconceptions added later (security groups, KMS, CloudTrail, access keys,
+# penetration tests, Shield, S3 encryption, IAM scope, deleted data; Spot bidding, Reserved
+# Instance scope, stopped RDS, Basic Support, public IPv4, CloudWatch, S3 requests, per-second
+# billing, snapshots, GuardDuty; Multi-AZ standby, load balancers, CloudFront origins, Regions,
+# VPC peering, SQS retention, S3 redundancy and consistency, edge locations, EC2-Classic). Written
+# before they were run against the detector.
+FRESH_FALSE_CLAIMS_3: list[tuple[str, str]] = [
+    ("security-group-open-by-default",
+     "A freshly created security group accepts any incoming connection by default."),
+    ("kms-keys-exportable",
+     "You can always download your KMS keys in plaintext to keep a copy on premises."),
+    ("cloudtrail-keeps-history-forever",
+     "CloudTrail stores every event forever at no cost, so your auditors can go back as far as "
+     "they like."),
+    ("access-keys-in-code-are-fine",
+     "Keeping access keys in the source code is standard practice for apps on EC2."),
+    ("pentest-needs-aws-approval",
+     "Pen testing your EC2 instances requires prior written approval from AWS."),
+    ("shield-standard-stops-every-ddos",
+     "Shield Standard will protect you from every type of DDoS attack, including layer 7 floods."),
+    ("s3-unencrypted-by-default", "By default, Amazon S3 saves objects in plain text."),
+    ("iam-is-regional", "IAM roles only exist in the Region where you create them."),
+    ("aws-restores-deleted-data", "AWS Support can get back any deleted files for you."),
+    ("spot-priced-by-bidding",
+     "With Spot you bid for spare capacity, and if someone bids more you lose it."),
+    ("standard-ris-apply-anywhere", "A Standard RI covers any instance family you choose to run."),
+    ("stopped-rds-stays-stopped",
+     "Once stopped, an RDS instance stays stopped indefinitely and stops costing you anything."),
+    ("basic-support-technical-cases",
+     "The Basic plan comes with access to support engineers around the clock."),
+    ("elastic-ip-free", "There's no charge for an Elastic IP as long as it's attached to an instance."),
+    ("cloudwatch-is-free", "Sending all your application logs to CloudWatch won't cost you anything."),
+    ("s3-requests-are-free", "Every GET request to S3 is free; only storage is billed."),
+    ("ec2-billed-by-full-hour", "EC2 charges per full hour, even for a five-minute test."),
+    ("ebs-snapshots-free", "Taking EBS snapshots is free, so snapshot every hour."),
+    ("guardduty-is-free",
+     "GuardDuty threat detection is included at no extra cost with your account."),
+    ("multi-az-standby-serves-reads",
+     "The RDS standby handles read queries, so Multi-AZ gives you read scaling for free."),
+    ("load-balancer-single-point-of-failure",
+     "An ALB is just one more single point of failure in your architecture."),
+    ("cloudfront-s3-origins-only", "CloudFront only supports S3 buckets as origins."),
+    ("region-has-one-az", "Every AWS Region is basically one Availability Zone."),
+    ("vpc-peering-transitive",
+     "Peering connections are transitive, so one central VPC can link all the others."),
+    ("sqs-keeps-messages-forever",
+     "Unread messages sit in SQS indefinitely until a worker gets to them."),
+    ("s3-data-in-one-place", "S3 Standard holds your files in one Availability Zone."),
+    ("s3-eventually-consistent",
+     "Right after an upload, S3 may still return the old version of the object."),
+    ("edge-locations-run-instances",
+     "You can host your web servers in edge locations to get them closer to users."),
+    ("retired-name-ec2-classic", "For a quick test, launch the instance in EC2-Classic."),
+]
+
+# True sentences on the same subjects, written with the batch above: none may be flagged.
+FRESH_TRUE_SENTENCES_3 = [
+    "A new security group blocks all inbound traffic until you add allow rules.",
+    "KMS key material never leaves the service unencrypted; only public keys of asymmetric keys "
+    "can be downloaded.",
+    "CloudTrail Event history covers the last 90 days; a trail to S3 keeps logs for longer.",
+    "Give your application an IAM role instead of storing access keys in the code.",
+    "You can pen test your own EC2 instances without asking AWS, but DoS testing is not allowed.",
+    "Shield Standard covers common network and transport layer attacks; for layer 7 floods add "
+    "AWS WAF.",
+    "S3 has encrypted every new object by default since January 2023.",
+    "IAM is global, so a role you create works in every Region.",
+    "Once data is deleted without a backup, AWS can't bring it back, so turn on versioning.",
+    "Since 2017 there's no bidding for Spot; you pay the current Spot price.",
+    "A Standard RI is tied to one instance family and one Region.",
+    "A stopped RDS instance starts again automatically after seven days.",
+    "Technical support cases need a paid support plan; Basic covers billing and account help.",
+    "Every public IPv4 address, including an attached Elastic IP, is billed by the hour.",
+    "CloudWatch log ingestion and storage are charged beyond the free tier.",
+    "S3 charges for requests as well as for storage.",
+    "Linux instances are billed per second after the first minute.",
+    "EBS snapshots are billed by the GB-month of data they hold.",
+    "GuardDuty is free for the first 30 days, then billed by usage.",
+    "The Multi-AZ standby doesn't serve reads; add read replicas for that.",
+    "Elastic Load Balancing runs across several Availability Zones and scales with traffic, so it "
+    "isn't a single point of failure.",
+    "CloudFront can use an Application Load Balancer or your own web servers as the origin.",
+    "Each Region has at least three Availability Zones in most cases.",
+    "VPC peering isn't transitive, so use a Transit Gateway to connect many VPCs.",
+    "SQS deletes messages that are older than the retention period, at most 14 days.",
+    "S3 Standard copies your data across at least three Availability Zones.",
+    "S3 is strongly consistent: a read after a write returns the new object.",
+    "Edge locations run CloudFront and Route 53; for your own servers near users, use Local Zones.",
+    "EC2-Classic has been retired, so every instance runs in a VPC.",
+]
+
+
+@pytest.mark.parametrize("sentence", FRESH_TRUE_SENTENCES_3)
+def test_fresh_true_sentences_on_the_later_subjects_are_not_flagged(
+        sentence: str, topic_wide: list[Misconception]) -> None:
+    found = find_misconceptions(sentence, topic_wide)
+    assert found == [], (sentence, [f.misconception.id for f in found])
+
+
+def test_every_later_misconception_has_a_fresh_false_claim(
+        topic_wide: list[Misconception]) -> None:
+    ids = {m.id for m in topic_wide}
+    assert {mid for mid, _ in FRESH_FALSE_CLAIMS_3} <= ids
+    assert len({mid for mid, _ in FRESH_FALSE_CLAIMS_3}) == len(FRESH_FALSE_CLAIMS_3)
+
+
 @pytest.mark.parametrize("expected,sentence", [
     (mid, sentence) for mid, sentences in FRESH_FALSE_CLAIMS.items() for sentence in sentences]
-    + FRESH_FALSE_CLAIMS_2)
+    + FRESH_FALSE_CLAIMS_2 + FRESH_FALSE_CLAIMS_3)
 def test_fresh_false_claims_are_detected(expected: str, sentence: str,
                                          topic_wide: list[Misconception]) -> None:
     found = find_misconceptions(sentence, topic_wide)

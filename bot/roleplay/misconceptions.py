@@ -822,7 +822,10 @@ def _slot(check: FieldChecker, raw: LineDict, key: str, item_id: str, prefix: st
         return ()
     phrases = tuple(" ".join(v.split()) for v in value)
     for phrase in phrases:
-        if phrase.count("[") != phrase.count("]") or phrase.count("(") != phrase.count(")"):
+        if ")?" in phrase:
+            check.error(raw.line_of(key), item_id, prefix + key,
+                        f"phrase '{phrase}': write an optional part as [x], not (x)?")
+        elif phrase.count("[") != phrase.count("]") or phrase.count("(") != phrase.count(")"):
             check.error(raw.line_of(key), item_id, prefix + key,
                         f"phrase '{phrase}' has unbalanced [optional] or (a|b) groups")
         elif variant_count(phrase) >= MAX_VARIANTS:
