@@ -14,8 +14,13 @@ __all__ = ["ConfigError", "build_adapters"]
 log = logging.getLogger(__name__)
 
 
-def build_adapters(core: Core, env: Mapping[str, str]) -> list[PlatformAdapter]:
-    """The Slack and Teams adapters the environment asks for (possibly none)."""
+def build_adapters(core: Core, env: Mapping[str, str],
+                   bind_host: str | None = None) -> list[PlatformAdapter]:
+    """The Slack and Teams adapters the environment asks for (possibly none).
+
+    `bind_host` is where `serve` listens (None when nothing listens): Teams local mode refuses
+    to run on anything but a loopback address.
+    """
     adapters: list[PlatformAdapter] = []
     from adapters.slack.factory import build_slack_adapter
 
@@ -27,7 +32,7 @@ def build_adapters(core: Core, env: Mapping[str, str]) -> list[PlatformAdapter]:
     except ImportError:  # pragma: no cover - the Teams package is optional at import time
         build_teams_adapter = None  # type: ignore[assignment]
     if build_teams_adapter is not None:
-        teams = build_teams_adapter(core, env)
+        teams = build_teams_adapter(core, env, bind_host)
         if teams is not None:
             adapters.append(teams)
     if not adapters:

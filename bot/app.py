@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.config import Settings
 from bot.daily.feature import DailyFeature
 from bot.home import register_run_action
-from bot.knowledge import KnowledgeBase, load_knowledge
+from bot.knowledge import KnowledgeBase
 from bot.knowledge.checked import KnowledgeInvalid, load_valid
 from bot.lookup import Lookup
 from bot.model import ConversationRef
@@ -77,7 +78,8 @@ def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database
         quiz.review_extras.append(roleplay.due_reply)
         core.refs = RefStore(db)
         core.daily = DailyFeature(kb, DailyStore(db, clock), store, core.refs, core.outbounds,
-                                  admins=settings.admins, rng=rng, clock=clock)
+                                  admins=settings.admins, rng=rng, clock=clock,
+                                  lease=timedelta(seconds=settings.daily_lease_seconds))
         core.daily.register(router)
     return core
 

@@ -43,6 +43,10 @@ class Settings:
     log_format: str = "text"
     exam_pass_mark: int = 70
     roleplay_idle_minutes: int = 30
+    shutdown_grace_seconds: int = 25  # SIGTERM: finish acknowledged work for this long
+    daily_lease_seconds: int = 120  # a daily claim not finished by then is taken over
+    work_lease_seconds: int = 30  # acknowledged work whose replica stops renewing is taken over
+    scheduler_seconds: int = 30  # time between daily scheduler passes
 
     @property
     def effective_database_url(self) -> str:
@@ -62,4 +66,8 @@ class Settings:
             log_format=env.get("LOG_FORMAT", "text"),
             exam_pass_mark=_int(env, "AWS_QUIZ_PASS_MARK", 70, 1, 100),
             roleplay_idle_minutes=_int(env, "AWS_QUIZ_ROLEPLAY_IDLE_MINUTES", 30, 1, 24 * 60),
+            shutdown_grace_seconds=_int(env, "AWS_QUIZ_SHUTDOWN_GRACE_SECONDS", 25, 0, 3600),
+            daily_lease_seconds=_int(env, "AWS_QUIZ_DAILY_LEASE_SECONDS", 120, 10, 3600),
+            work_lease_seconds=_int(env, "AWS_QUIZ_WORK_LEASE_SECONDS", 30, 5, 3600),
+            scheduler_seconds=_int(env, "AWS_QUIZ_SCHEDULER_SECONDS", 30, 1, 3600),
         )

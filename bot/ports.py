@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from bot.model import ConversationRef, Reply
 
@@ -12,17 +13,41 @@ class PermanentDeliveryError(Exception):
     not in the channel, the channel was archived, the app was removed). Retrying is pointless."""
 
 
+class NotDelivered(Exception):
+    """The platform clearly refused this post (nothing was delivered); a retry may succeed.
+
+    Any other exception from `post` means the outcome is unknown: the message may or may not
+    have been delivered (a timeout, a dropped connection, a 5xx after the request was sent).
+    """
+
+
 class Outbound(Protocol):
     """Implemented by each adapter; the daily quiz speaks only through this."""
 
     platform: str
 
-    async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None) -> str:
-        """Post in a channel (or a thread of it); return the new message's id."""
+    async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None,
+                   key: str | None = None) -> str:
+        """Post in a channel (or a thread of it); return the new message's id.
+
+        `key` identifies the post (e.g. `daily:<post id>`); a platform that can attach it to the
+        message (Slack message metadata) does, so that `find` can look for it later.
+        """
         ...
 
     async def update(self, ref: ConversationRef, message_id: str, reply: Reply) -> None:
         """Replace a message the bot posted earlier."""
+        ...
+
+
+@runtime_checkable
+class Findable(Protocol):
+    """An outbound port that can tell whether a keyed post landed (Slack: message metadata)."""
+
+    async def find(self, ref: ConversationRef, key: str, thread: str | None = None,
+                   since: datetime | None = None) -> str | None:
+        """The id of the bot's message carrying `key` (in `thread`, or in the channel since
+        `since`), or None when there is none. Raises when the platform cannot be asked now."""
         ...
 
 

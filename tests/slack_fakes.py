@@ -1,8 +1,13 @@
 """A fake of Slack's side on 127.0.0.1: the Web API, response_urls and a Socket Mode websocket.
 
 It speaks the real protocol (form or JSON bodies in, `{"ok": ...}` JSON out, 429 with
-Retry-After) and records every call, so tests assert what Slack would have received. Requests
-to our app are signed the way Slack signs them.
+Retry-After) and records every call, so tests assert what Slack would have received. It keeps
+the messages it accepted per channel, with their message metadata, and answers
+`conversations.history` and `conversations.replies` from them the way Slack does (newest first
+or thread order, `oldest`/`latest`, `limit` and cursors, metadata only with
+`include_all_metadata`). It can be slow (`latency`) and it can accept a post and then fail the
+answer (`ambiguous`: a 500, or an answer later than the client waits), which is how a post's
+outcome becomes unknown. Requests to our app are signed the way Slack signs them.
 """
 
 from __future__ import annotations
@@ -38,6 +43,13 @@ class FakeSlack(LoopbackServer):
     responses: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     throttle: dict[str, int] = field(default_factory=dict)  # method -> number of 429s to send
     not_in: set[str] = field(default_factory=set)  # channels the bot was never invited to
+    latency: float = 0.0  # seconds before every Web API and response_url answer
+    # chat.postMessage outcomes to come: "500" (posted, then a 500), "slow" (posted, answered
+    # after slow_seconds), "lost" (a 500, nothing posted)
+    ambiguous: list[str] = field(default_factory=list)
+    slow_seconds: float = 30.0
+    messages: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> msgs
+    clock: Any = time.time  # message ts come from this clock
     server: TestServer | None = None
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
@@ -93,11 +105,24 @@ class FakeSlack(LoopbackServer):
         params = await self._params(request)
         self.calls.append(Call(method, params, dict(request.headers)))
         self._event.set()
+        if self.latency:
+            await asyncio.sleep(self.latency)
         if self.throttle.get(method, 0) > 0:
             self.throttle[method] -= 1
             return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
                                      headers={"Retry-After": "1"})
-        return web.json_response(self._answer(method, params))
+        if method == "chat.postMessage" and self.ambiguous[:1] == ["lost"]:
+            self.ambiguous.pop(0)  # a 500 for a message that was never posted
+            return web.Response(status=500, text="<html>internal error</html>",
+                                content_type="text/html")
+        answer = self._answer(method, params)
+        if method == "chat.postMessage" and answer.get("ok") and self.ambiguous:
+            mode = self.ambiguous.pop(0)  # the message is posted; its answer goes wrong
+            if mode == "500":
+                return web.Response(status=500, text="<html>internal error</html>",
+                                    content_type="text/html")
+            await asyncio.sleep(self.slow_seconds)
+        return web.json_response(answer)
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -112,10 +137,15 @@ class FakeSlack(LoopbackServer):
             return {"ok": True, "channel": {"id": f"D{params.get('users')}"}}
         if method in ("chat.postMessage", "chat.update") and params.get("channel") in self.not_in:
             return {"ok": False, "error": "not_in_channel"}
-        if method in ("chat.postMessage", "chat.update"):
-            self._ts += 1
-            ts = params.get("ts") or f"{self._ts}.000100"
-            return {"ok": True, "channel": params.get("channel"), "ts": ts}
+        if method == "chat.postMessage":
+            return {"ok": True, "channel": params.get("channel"),
+                    "ts": self._store(params)["ts"]}
+        if method == "chat.update":
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
+        if method == "conversations.history":
+            return self._history(params)
+        if method == "conversations.replies":
+            return self._replies(params)
         if method == "oauth.v2.access":
             return {"ok": True, "app_id": "A1", "authed_user": {"id": "UINSTALLER"},
                     "scope": "commands,chat:write", "token_type": "bot",
@@ -126,7 +156,72 @@ class FakeSlack(LoopbackServer):
             return {"ok": True, "url": f"ws://127.0.0.1:{self.server.port}/ws"}  # type: ignore[union-attr]
         return {"ok": True}
 
+    # -- messages, as Slack keeps them ----------------------------------------------------------
+
+    def _next_ts(self) -> str:
+        self._ts += 1
+        return f"{int(self.clock())}.{self._ts % 1_000_000:06d}"
+
+    def _store(self, params: dict[str, Any]) -> dict[str, Any]:
+        metadata = params.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        message: dict[str, Any] = {"type": "message", "user": "UBOT", "bot_id": "BBOT",
+                                   "app_id": "A1", "text": params.get("text", ""),
+                                   "ts": self._next_ts(), "blocks": params.get("blocks")}
+        if params.get("thread_ts"):
+            message["thread_ts"] = str(params["thread_ts"])
+        if metadata:
+            message["metadata"] = metadata
+        self.messages.setdefault(str(params.get("channel")), []).append(message)
+        return message
+
+    def questions(self, channel: str) -> list[dict[str, Any]]:
+        """Top-level messages in a channel (what people see as posts)."""
+        return [m for m in self.messages.get(channel, []) if "thread_ts" not in m]
+
+    def thread(self, channel: str, ts: str) -> list[dict[str, Any]]:
+        return [m for m in self.messages.get(channel, []) if m.get("thread_ts") == ts]
+
+    @staticmethod
+    def _shown(message: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        shown = {k: v for k, v in message.items() if k != "metadata"}
+        if str(params.get("include_all_metadata", "")).lower() in ("1", "true") \
+                and "metadata" in message:
+            shown["metadata"] = message["metadata"]
+        return shown
+
+    @staticmethod
+    def _page(messages: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]:
+        limit = min(max(int(params.get("limit") or 100), 1), 999)
+        start = int(params.get("cursor") or "0")
+        page = messages[start:start + limit]
+        more = start + limit < len(messages)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def _history(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel = str(params.get("channel", ""))
+        if channel in self.not_in:
+            return {"ok": False, "error": "not_in_channel"}
+        oldest = float(params.get("oldest") or 0)
+        latest = float(params.get("latest") or 1e12)
+        top = [m for m in self.messages.get(channel, []) if "thread_ts" not in m
+               and oldest < float(m["ts"]) < latest]
+        shown = [self._shown(m, params) for m in reversed(top)]  # newest first
+        return {**self._page(shown, params), "pin_count": 0}
+
+    def _replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        channel, ts = str(params.get("channel", "")), str(params.get("ts", ""))
+        parent = [m for m in self.messages.get(channel, []) if m["ts"] == ts]
+        if not parent:
+            return {"ok": False, "error": "thread_not_found"}
+        shown = [self._shown(m, params) for m in parent + self.thread(channel, ts)]
+        return self._page(shown, params)
+
     async def _response(self, request: web.Request) -> web.Response:
+        if self.latency:
+            await asyncio.sleep(self.latency)
         self.responses.append((request.match_info["n"], await request.json()))
         self._event.set()
         return web.Response(text="ok")

@@ -12,6 +12,7 @@ from bot.app import Core, build_core
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase
 from bot.model import Action, Context, ConversationRef, Message, Reply
+from bot.ports import NotDelivered
 from bot.store.database import Database
 from tests.conftest import KNOWLEDGE
 
@@ -25,24 +26,48 @@ class Clock:
 
 
 class RecordingOutbound:
-    """Stands in for a platform: remembers every post and update."""
+    """Stands in for a platform that cannot be asked what it received (like Teams)."""
 
     platform = "console"
 
     def __init__(self) -> None:
         self.posts: list[tuple[str, str | None, Reply]] = []
+        self.keys: list[str | None] = []
         self.updates: list[tuple[str, Reply]] = []
-        self.fail_next = False
+        self.fail_next = False  # refuse the next post clearly (nothing delivered)
+        self.lose_answer = 0  # deliver the next n posts, then fail as a timeout would
 
-    async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None) -> str:
+    async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None,
+                   key: str | None = None) -> str:
         if self.fail_next:
             self.fail_next = False
-            raise ConnectionError("platform unavailable")
+            raise NotDelivered("platform unavailable")
         self.posts.append((ref.channel, thread, reply))
+        self.keys.append(key)
+        if self.lose_answer:
+            self.lose_answer -= 1
+            raise TimeoutError("the answer never came")
         return f"m{len(self.posts)}"
 
     async def update(self, ref: ConversationRef, message_id: str, reply: Reply) -> None:
         self.updates.append((message_id, reply))
+
+    def questions(self, channel: str = "general") -> list[Reply]:
+        return [r for c, t, r in self.posts if c == channel and t is None]
+
+    def reveals(self, channel: str = "general") -> list[Reply]:
+        return [r for c, t, r in self.posts if c == channel and t is not None]
+
+
+class FindableOutbound(RecordingOutbound):
+    """A platform that can say whether a keyed post landed (like Slack's message metadata)."""
+
+    async def find(self, ref: ConversationRef, key: str, thread: str | None = None,
+                   since: datetime | None = None) -> str | None:
+        for index, (channel, posted_thread, _) in enumerate(self.posts):
+            if channel == ref.channel and posted_thread == thread and self.keys[index] == key:
+                return f"m{index + 1}"
+        return None
 
 
 MONDAY_0800_BERLIN = datetime(2026, 11, 2, 7, 0, tzinfo=UTC)
@@ -204,3 +229,119 @@ async def test_questions_rotate_modules_and_do_not_repeat_and_fridays_add_a_boar
     assert all(a != b for a, b in zip(modules, modules[1:], strict=False))
     friday_reveal = [r for _, t, r in outbound.posts if t and "leaderboard" in r.text][0]
     assert "1. Bob:" in friday_reveal.text
+
+
+# -- crashes and unknown outcomes ---------------------------------------------------------------
+
+class DyingOutbound(FindableOutbound):
+    """A replica about to die: its first `land` posts reach the platform, then every call hangs
+    (after delivering, or before); the test then cancels it as `kill -9` would."""
+
+    platform = "console"
+
+    def __init__(self, platform: FindableOutbound, land: int) -> None:
+        super().__init__()
+        self.platform_side = platform
+        self.land = land
+        self.in_flight = 0
+
+    async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None,
+                   key: str | None = None) -> str:
+        self.in_flight += 1
+        if self.land > 0:
+            self.land -= 1
+            await self.platform_side.post(ref, reply, thread, key)
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def subscribe_channels(core: Core, names: list[str]) -> None:
+    for name in names:
+        await say(core, ctx("ann", True, channel=name), "daily on 09:00 Europe/Berlin daily "
+                                                        "reveal 1h")
+
+
+async def die_mid_pass(kb: KnowledgeBase, db: Database, clock: Clock,
+                       platform: FindableOutbound, land: int, in_flight: int = 16) -> None:
+    """Run a pass in a replica that dies once `in_flight` of its calls are under way."""
+    outbound = DyingOutbound(platform, land)
+    dying = make_core(kb, db, clock, outbound)
+    assert dying.daily is not None
+    task = asyncio.create_task(dying.daily.run_due())
+    for _ in range(3000):
+        await asyncio.sleep(0.01)
+        if outbound.in_flight >= in_flight:
+            break
+    assert outbound.in_flight == in_flight
+    task.cancel()  # like kill -9: nothing is released, nothing more is written
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
+async def test_a_replica_killed_mid_fan_out_leaves_every_channel_exactly_one_question_and_reveal(
+        kb: KnowledgeBase, db: Database, clock: Clock) -> None:
+    platform = FindableOutbound()
+    survivor = make_core(kb, db, clock, platform)
+    assert survivor.daily is not None
+    channels = [f"c{i:02d}" for i in range(24)]
+    await subscribe_channels(survivor, channels)
+    clock.now += timedelta(hours=2)
+    await die_mid_pass(kb, db, clock, platform, land=6)  # 6 landed, 10 more claimed, 8 never
+
+    first = await survivor.daily.run_due()
+    assert first["posted"] == 8, "claims of the dead replica hold until their lease runs out"
+    clock.now += survivor.daily.lease + timedelta(seconds=1)
+    second = await survivor.daily.run_due()
+    assert second["posted"] == 16 and second["failed"] == 0
+    assert all(len(platform.questions(c)) == 1 for c in channels), "no channel asked twice"
+    assert (await survivor.daily.run_due())["posted"] == 0
+
+    # The reveals: the dead replica's claim on some of them is taken over too.
+    clock.now += timedelta(hours=1, minutes=1)
+    await die_mid_pass(kb, db, clock, platform, land=5)
+    clock.now += survivor.daily.lease + timedelta(seconds=1)
+    await survivor.daily.run_due()
+    assert [len(platform.reveals(c)) for c in channels] == [1] * len(channels)
+    assert (await survivor.daily.run_due())["revealed"] == 0
+
+
+async def test_an_unknown_outcome_is_checked_and_never_posted_twice(
+        core: Core, clock: Clock, kb: KnowledgeBase, db: Database) -> None:
+    platform = FindableOutbound()
+    core.outbounds.add(platform)
+    assert core.daily is not None
+    await say(core, ctx("ann", True), "daily on 09:00 Europe/Berlin daily reveal 1h")
+    clock.now += timedelta(hours=2)
+    platform.lose_answer = 1  # Slack posted it, but the answer timed out
+    assert (await core.daily.run_due())["failed"] == 1
+    assert (await core.daily.run_due())["posted"] == 1, "found where it landed"
+    assert len(platform.questions()) == 1
+    [(post, _)] = [(p, k) for p, k in zip(platform.questions(), platform.keys, strict=False)]
+    first = post.choices[0]
+    [feedback] = await core.router.handle_action(Action(ctx("bob"), first.action_id, first.value))
+    assert feedback.private and "already answered" not in feedback.text
+    assert platform.updates and platform.updates[-1][0] == "m1", "the adopted post is updated"
+
+    clock.now += timedelta(hours=1, minutes=1)
+    platform.lose_answer = 1  # the reveal too
+    assert (await core.daily.run_due())["failed"] == 1
+    assert (await core.daily.run_due())["revealed"] == 1
+    assert len(platform.reveals()) == 1 and platform.posts[-1][1] == "m1"
+    assert "1 of 1 answered correctly" in platform.reveals()[0].text or \
+        "0 of 1 answered correctly" in platform.reveals()[0].text
+
+
+async def test_without_a_way_to_check_an_unknown_outcome_the_day_is_given_up_at_most_once(
+        core: Core, clock: Clock, outbound: RecordingOutbound) -> None:
+    assert core.daily is not None
+    await say(core, ctx("ann", True), "daily on 09:00 Europe/Berlin daily")
+    clock.now += timedelta(hours=2)
+    outbound.lose_answer = 1
+    await core.daily.run_due()
+    clock.now += core.daily.lease * 2
+    assert (await core.daily.run_due())["posted"] == 0
+    assert len(outbound.questions()) == 1, "at most once: never a second question"
+    status = await say(core, ctx("bob"), "daily status")
+    assert "may not have arrived" in status.text and "never posted twice" in status.text
+    clock.now += timedelta(days=1)
+    assert (await core.daily.run_due())["posted"] == 1, "the next day is a new day"

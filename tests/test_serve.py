@@ -62,8 +62,7 @@ async def test_serve_answers_health_readiness_and_signed_slack_commands(
             async with session.get(f"{url}/readyz") as response:
                 ready = await response.json()
                 assert response.status == 200
-                assert ready["checks"] == {"knowledge": True, "database": True, "slack": True,
-                                           "teams": True}
+                assert ready["checks"] == {"knowledge": True, "database": True, "slack": True}
             body = slash_body("what is amazon ebs", response_url=fake.response_url(1))
             headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(SECRET, body)}
             async with session.post(f"{url}/slack/events", data=body,

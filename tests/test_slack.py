@@ -274,11 +274,12 @@ async def test_daily_question_in_slack_admins_only_posts_counts_and_reveals(
         assert feedback["replace_original"] is False
         await fake.wait_for(lambda: bool(fake.of("chat.update")))
         update = fake.of("chat.update")[-1].params
-        assert update["ts"] == "1001.000100" and "1 person has answered" in update["text"]
+        [question] = fake.questions("C1")
+        assert update["ts"] == question["ts"] and "1 person has answered" in update["text"]
         clock.now += timedelta(hours=1, minutes=1)
         assert (await core.daily.run_due())["revealed"] == 1
         reveal = fake.of("chat.postMessage")[-1].params
-        assert reveal["thread_ts"] == "1001.000100" and "Answer:" in reveal["text"]
+        assert reveal["thread_ts"] == question["ts"] and "Answer:" in reveal["text"]
         assert "leaderboard" in reveal["text"], "Fridays add the week's leaderboard"
     finally:
         await h.close()
@@ -401,5 +402,46 @@ async def test_a_channel_the_bot_is_not_in_switches_the_daily_question_off_once(
         assert "off for this channel" in texts(status)
         await core.daily.run_due()
         assert len(fake.of("chat.postMessage")) == 1, "no retry storm against a closed door"
+    finally:
+        await h.close()
+
+
+async def test_an_ambiguous_daily_post_is_looked_up_by_its_metadata_and_never_posted_twice(
+        kb: KnowledgeBase, sqlite_db: Database, fake: FakeSlack) -> None:
+    clock = Clock()
+    clock.now = datetime.now(UTC).replace(hour=10, minute=0)
+    fake.clock = lambda: clock.now.timestamp()  # Slack's clock and ours agree
+    core = make_core(kb, sqlite_db, clock)
+    h = await start(core, fake)
+    try:
+        assert core.daily is not None
+        core.daily.lease = timedelta(seconds=2)  # a post call is given up after 1 s
+        for channel in ("C1", "C2", "C3", "C4"):
+            await h.command("daily on 09:00 UTC daily reveal 1h", user="UADMIN", channel=channel)
+        fake.slow_seconds = 3.0
+        fake.ambiguous = ["500", "slow", "lost", "500"]  # every first answer goes wrong
+        first = await core.daily.run_due()
+        assert first["failed"] == 4 and first["posted"] == 0
+        second = await core.daily.run_due()
+        assert second["posted"] == 4 and second["failed"] == 0
+        for channel in ("C1", "C2", "C3", "C4"):
+            assert len(fake.questions(channel)) == 1, f"{channel} got exactly one question"
+            [message] = fake.questions(channel)
+            assert message["metadata"]["event_type"] == "aws_quiz_daily"
+        lookups = fake.of("conversations.history")
+        assert len(lookups) == 4 and all(c.params["include_all_metadata"] in ("1", "true", True)
+                                         for c in lookups)
+        assert (await core.daily.run_due())["posted"] == 0
+
+        clock.now += timedelta(hours=1, minutes=1)
+        fake.ambiguous = ["500", "lost"]
+        revealed = await core.daily.run_due()
+        assert revealed["revealed"] == 2 and revealed["failed"] == 2
+        assert (await core.daily.run_due())["revealed"] == 2
+        assert fake.of("conversations.replies"), "a reveal is looked up in its thread"
+        for channel in ("C1", "C2", "C3", "C4"):
+            [question] = fake.questions(channel)
+            answers = [m for m in fake.thread(channel, question["ts"]) if "Answer:" in m["text"]]
+            assert len(answers) == 1, f"{channel} got exactly one reveal"
     finally:
         await h.close()

@@ -175,26 +175,34 @@ async def test_without_graph_consent_nobody_is_an_owner(
 
 # -- configuration -------------------------------------------------------------------------------
 
-def test_teams_runs_in_local_mode_without_an_app_id_unless_switched_off(
+def test_teams_is_off_without_an_app_id_and_local_mode_only_when_asked_for_on_loopback(
         stateless_core: Core, caplog: pytest.LogCaptureFixture) -> None:
     core = stateless_core
-    with caplog.at_level("WARNING"):
-        default = build_teams_adapter(core, {})
-    assert default is not None, "no app id: local mode, as the issue asks"
-    assert any("LOCAL MODE" in r.getMessage().upper() for r in caplog.records), "said loudly"
+    assert build_teams_adapter(core, {}, bind_host="0.0.0.0") is None, \
+        "only Slack configured: /api/messages does not exist at all"
+    assert build_teams_adapter(core, {"MicrosoftAppId": ""}) is None, "empty id: off"
     assert build_teams_adapter(core, {"TEAMS_ENABLED": "false", "MicrosoftAppId": APP_ID}) is None
-    assert build_teams_adapter(core, {"TEAMS_ENABLED": "false", "AWS_QUIZ_ENV": "production"}) \
-        is None, "a Slack-only production deployment switches Teams off"
-    local = build_teams_adapter(core, {"TEAMS_ENABLED": "true"})
+    assert build_teams_adapter(core, {"TEAMS_ENABLED": "false", "TEAMS_LOCAL": "true"}) is None
+    with caplog.at_level("WARNING"):
+        local = build_teams_adapter(core, {"TEAMS_LOCAL": "true"}, bind_host="127.0.0.1")
     assert local is not None and local.name == "teams"
-    assert build_teams_adapter(core, {"MicrosoftAppId": ""}) is not None, "empty id: local"
-    real = build_teams_adapter(core, {"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": PASSWORD})
+    assert any("LOCAL MODE" in r.getMessage().upper() for r in caplog.records), "said loudly"
+    for host in ("::1", "localhost"):
+        assert build_teams_adapter(core, {"TEAMS_LOCAL": "true"}, bind_host=host) is not None
+    for host in ("0.0.0.0", "", "::", "10.0.0.5", "example.com"):
+        with pytest.raises(ConfigError, match="loopback"):
+            build_teams_adapter(core, {"TEAMS_LOCAL": "true"}, bind_host=host)
+    real = build_teams_adapter(core, {"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": PASSWORD},
+                               bind_host="0.0.0.0")
     assert real is not None
 
 
 @pytest.mark.parametrize("env, words", [
-    ({"AWS_QUIZ_ENV": "production", "TEAMS_ENABLED": "true"}, "MicrosoftAppId is not set"),
-    ({"AWS_QUIZ_ENV": "production", "MicrosoftAppId": ""}, "TEAMS_ENABLED=false"),
+    ({"AWS_QUIZ_ENV": "production", "TEAMS_LOCAL": "true"}, "refuses Teams local mode"),
+    ({"TEAMS_ENABLED": "true"}, "TEAMS_LOCAL=true"),
+    ({"TEAMS_LOCAL": "true", "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": PASSWORD},
+     "both set"),
+    ({"TEAMS_LOCAL": "perhaps"}, "TEAMS_LOCAL"),
     ({"MicrosoftAppPassword": PASSWORD}, "MicrosoftAppId is not"),
     ({"MicrosoftAppId": APP_ID}, "without MicrosoftAppPassword"),
     ({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": PASSWORD,

@@ -278,3 +278,27 @@ async def test_bad_requests_get_4xx_and_loopback_is_required_in_local_mode(
     assert await bot.post({"text": "no type"}) == 400
     assert await bot.post(personal("https://smba.trafficmanager.net/emea/", "help")) == 403
     assert connector.calls == []
+
+
+async def test_a_daily_post_with_an_unknown_outcome_is_never_sent_twice_and_admins_are_told(
+        bot: Bot, connector: FakeConnector, core: Core, clock: Clock) -> None:
+    """Teams cannot be asked whether a post landed, so the daily post is at most once."""
+    await bot.post(channel(connector.url, "daily on 09:00 Europe/Berlin weekdays", user="lead",
+                           name="Lead"))
+    clock.now += timedelta(hours=1, minutes=1)
+    assert core.daily is not None
+    connector.calls.clear()
+    connector.failures = [(429, {"Retry-After": "0"}), (400, {})]  # clearly not delivered
+    counts = await core.daily.run_due()
+    assert counts["failed"] == 1 and counts["posted"] == 0
+    connector.failures = [(502, {})]  # the connector may or may not have posted it
+    assert (await core.daily.run_due())["posted"] == 0
+    attempts = [c for c in connector.activities() if c.path == f"/v3/conversations/{CHANNEL}"
+                "/activities"]
+    assert len(attempts) == 3, "429 retried, 400 tried again next pass, the 502 never retried"
+    clock.now += core.daily.lease * 3
+    assert (await core.daily.run_due())["posted"] == 0
+    assert len([c for c in connector.activities() if c.path.endswith(f"{CHANNEL}/activities")]) \
+        == 3, "no second question, even after the claim's lease"
+    await bot.post(channel(connector.url, "daily status", user="lead", name="Lead"))
+    assert any("may not have arrived" in text for text in connector.texts()[-2:])

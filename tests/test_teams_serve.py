@@ -79,7 +79,7 @@ async def connector() -> AsyncIterator[FakeConnector]:
 
 async def test_serve_in_local_mode_answers_teams_through_the_connector(
         connector: FakeConnector, tmp_path: Path) -> None:
-    with serving(clean_env(AWS_QUIZ_DATA=str(tmp_path), TEAMS_ENABLED="true")) as (url, proc):
+    with serving(clean_env(AWS_QUIZ_DATA=str(tmp_path), TEAMS_LOCAL="true")) as (url, proc):
         await wait_ready(url, proc)
         async with aiohttp.ClientSession() as session:
             async with session.get(f"{url}/readyz") as response:
@@ -106,6 +106,28 @@ async def test_serve_with_an_app_id_refuses_a_request_without_a_token(
 
 def test_production_refuses_teams_without_an_app_id(tmp_path: Path) -> None:
     result = run_cli("serve", env=clean_env(AWS_QUIZ_DATA=str(tmp_path), AWS_QUIZ_ENV="production",
-                                            TEAMS_ENABLED="true"))
+                                            TEAMS_LOCAL="true"))
     assert result.returncode == 2
     assert "MicrosoftAppId" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_local_mode_refuses_to_listen_on_every_interface(tmp_path: Path) -> None:
+    result = run_cli("serve", "--host", "0.0.0.0", "--port", str(free_port()),
+                     env=clean_env(AWS_QUIZ_DATA=str(tmp_path), TEAMS_LOCAL="true"))
+    assert result.returncode == 2
+    assert "loopback" in result.stderr and "Traceback" not in result.stderr
+
+
+async def test_with_only_slack_configured_there_is_no_unauthenticated_teams_endpoint(
+        connector: FakeConnector, tmp_path: Path) -> None:
+    env = clean_env(AWS_QUIZ_DATA=str(tmp_path), SLACK_BOT_TOKEN="xoxb-only-slack",
+                    SLACK_SIGNING_SECRET="only-slack-secret", SLACK_API_URL=connector.url + "/api/")
+    with serving(env) as (url, proc):
+        await wait_ready(url, proc)
+        assert await post(url, personal(connector.url, "help")) == 404
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"{url}/readyz") as response:
+                assert "teams" not in (await response.json())["checks"]
+    assert connector.calls == []
+    logs = proc.stderr.read().decode() if proc.stderr else ""
+    assert "LOCAL MODE" not in logs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
@@ -16,10 +17,12 @@ from adapters.errors import ConfigError
 from adapters.slack.adapter import SlackAdapter
 from bot.app import Core
 from bot.store.eventstore import EventStore
+from bot.store.workstore import WorkStore
 
 log = logging.getLogger(__name__)
 
-BOT_SCOPES = ["commands", "chat:write", "im:history", "im:write", "users:read"]
+BOT_SCOPES = ["commands", "chat:write", "channels:history", "groups:history", "im:history",
+              "im:write", "users:read"]
 DEFAULT_API_URL = "https://slack.com/api/"
 
 
@@ -76,6 +79,8 @@ def build_slack_adapter(core: Core, env: Mapping[str, str]) -> SlackAdapter | No
         mode = "single workspace"
     transport = "Socket Mode" if app_token else "HTTP at /slack/events"
     log.info("Slack enabled: %s, %s", mode, transport)
+    work = WorkStore(core.db, lease=timedelta(seconds=core.settings.work_lease_seconds))
     return SlackAdapter(core, bolt, EventStore(core.db), installation_store=installation_store,
                         bot_token=bot_token, app_token=app_token,
-                        http_enabled=signing_secret is not None)
+                        http_enabled=signing_secret is not None,
+                        signing_secret=signing_secret, work=work)

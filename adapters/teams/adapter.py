@@ -24,6 +24,7 @@ from aiohttp import web
 from botbuilder.core import TurnContext, serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
+from yarl import URL
 
 from adapters.teams.auth import AuthFailed, AuthUnavailable, TeamsAuthentication
 from adapters.teams.bot import TeamsBot
@@ -48,13 +49,37 @@ LOCAL_MODE_BANNER = (
 
 
 def is_loopback(url: str | None) -> bool:
-    host = urlsplit(url or "").hostname or ""
+    """True only for an http(s) URL whose parsed host is a loopback address.
+
+    Decided on the host as the HTTP client will parse it (yarl), and only when the standard
+    library's parser agrees: a backslash, user info or control characters make parsers disagree
+    (`http://169.254.169.254\\@127.0.0.1` is 127.0.0.1 to one and 169.254.169.254 to another),
+    so such URLs are never loopback.
+    """
+    if not url or any(c in url for c in "\\@") or any(ord(c) < 33 or ord(c) == 127 for c in url):
+        return False
+    try:
+        parsed = URL(url)
+        std = urlsplit(url)
+    except ValueError:
+        return False
+    if parsed.scheme not in ("http", "https") or parsed.user or parsed.password:
+        return False
+    host = (parsed.host or "").lower().rstrip(".")
+    if host != (std.hostname or "").lower().rstrip("."):
+        return False
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, reason: str, answer: str) -> None:
+        super().__init__(reason)
+        self.status, self.reason, self.answer = status, reason, answer
 
 
 class TeamsAdapter:
@@ -106,35 +131,12 @@ class TeamsAdapter:
     # -- requests ---------------------------------------------------------------------------
 
     async def handle(self, request: web.Request) -> web.Response:
-        if not self.settings.local_mode and not request.headers.get("Authorization"):
-            log.warning("refused a Teams request without an Authorization header")
-            return web.json_response({"error": "unauthorized"}, status=401)
-        if request.content_type != "application/json":
-            return web.json_response({"error": "expected application/json"}, status=415)
         try:
-            body = json.loads(await request.text())
-        except ValueError:
-            return web.json_response({"error": "the body is not JSON"}, status=400)
-        if not isinstance(body, dict):
-            return web.json_response({"error": "expected an activity object"}, status=400)
-        try:
-            activity = Activity().deserialize(body)
-        except Exception:  # noqa: BLE001 - msrest raises several kinds on bad shapes
-            return web.json_response({"error": "not a Bot Framework activity"}, status=400)
-        if not activity.type:
-            return web.json_response({"error": "the activity has no type"}, status=400)
-        try:
-            auth = await self.auth.authenticate(activity, request.headers.get("Authorization"))
-        except AuthUnavailable:
-            return web.json_response({"error": "cannot check tokens right now"}, status=503)
-        except AuthFailed as exc:
-            log.warning("refused a Teams request: %s", str(exc)[:200])
-            return web.json_response({"error": "unauthorized"}, status=401)
-        if self.settings.local_mode and not is_loopback(activity.service_url):
-            log.warning("local mode: refused an activity whose serviceUrl is not a loopback "
-                        "address")
-            return web.json_response({"error": "local mode replies only to loopback service "
-                                      "URLs; set MicrosoftAppId"}, status=403)
+            auth, activity = await self._admit(request)
+        except _Refused as refused:
+            log.warning("teams: refused a request from %s: %s (%d)", request.remote or "?",
+                        refused.reason.replace("\n", " "), refused.status)
+            return web.json_response({"error": refused.answer}, status=refused.status)
         try:
             invoke = await self.cloud.process_activity(auth, activity, self.bot.on_turn)
         except Exception:  # noqa: BLE001 - the Bot Framework retries on 5xx
@@ -143,6 +145,40 @@ class TeamsAdapter:
         if invoke is not None:
             return web.json_response(serializer_helper(invoke.body), status=invoke.status)
         return web.Response(status=200)
+
+    async def _admit(self, request: web.Request) -> tuple[object, Activity]:
+        """Check a request before the SDK sees it: the token, the body, the activity's shape."""
+        if not self.settings.local_mode and not request.headers.get("Authorization"):
+            raise _Refused(401, "no Authorization header", "unauthorized")
+        if request.content_type != "application/json":
+            raise _Refused(415, "not application/json", "expected application/json")
+        try:
+            body = json.loads((await request.read()).decode("utf-8"))
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            raise _Refused(400, "body is not JSON", "the body is not JSON") from None
+        if not isinstance(body, dict):
+            raise _Refused(400, "body is not an object", "expected an activity object")
+        try:
+            activity = Activity().deserialize(body)
+        except Exception:  # noqa: BLE001 - msrest raises several kinds on bad shapes
+            raise _Refused(400, "not an activity", "not a Bot Framework activity") from None
+        if not activity.type or not isinstance(activity.type, str):
+            raise _Refused(400, "activity without a type", "the activity has no type")
+        try:
+            auth = await self.auth.authenticate(activity, request.headers.get("Authorization"))
+        except AuthUnavailable:
+            raise _Refused(503, "signing keys unavailable", "cannot check tokens right now"
+                           ) from None
+        except AuthFailed as exc:
+            raise _Refused(401, str(exc)[:120], "unauthorized") from None
+        if self.settings.local_mode and not is_loopback(activity.service_url):
+            raise _Refused(403, "local mode: serviceUrl is not a loopback address",
+                           "local mode replies only to loopback service URLs; set "
+                           "MicrosoftAppId")
+        if not (activity.conversation and activity.conversation.id and activity.service_url):
+            raise _Refused(400, "activity without a conversation or serviceUrl",
+                           "the activity has no conversation or serviceUrl")
+        return auth, activity
 
     async def _on_turn_error(self, turn: TurnContext, error: Exception) -> None:
         if turn.activity.type != ActivityTypes.message:

@@ -31,6 +31,7 @@ class _BufferedResponse(AsyncClientResponse):  # type: ignore[misc]
     def __init__(self, request: ClientRequest, status: int, headers: dict[str, str],
                  body: bytes) -> None:
         super().__init__(request, None)
+        self.internal_response = self  # what msrest's errors expose as `.response`
         self.status_code = status
         self.headers = CIMultiDict(headers)
         self.reason = ""

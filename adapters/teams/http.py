@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import email.utils
 import json
 import logging
@@ -28,6 +29,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 USER_AGENT = "aws-quiz (Teams adapter; botbuilder-python)"
+
+# Set while sending something that must reach Teams at most once (the daily post and reveal):
+# only answers that prove the request was not processed are retried then (429, a connection
+# that could not be opened); a timeout, a dropped connection or a 5xx is not, since the post
+# may already be in the channel.
+AT_MOST_ONCE: contextvars.ContextVar[bool] = contextvars.ContextVar("teams_at_most_once",
+                                                                   default=False)
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,8 @@ class HttpClient:
                         response = HttpResponse(answer.status, CIMultiDict(answer.headers),
                                                 await answer.read())
                 except (TimeoutError, aiohttp.ClientConnectionError) as exc:
-                    if attempt + 1 >= policy.attempts:
+                    unsent = isinstance(exc, aiohttp.ClientConnectorError)
+                    if attempt + 1 >= policy.attempts or (AT_MOST_ONCE.get() and not unsent):
                         raise
                     wait = policy.delay(attempt)
                     log.warning("%s %s failed (%s); retrying in %.1f s", method,
@@ -149,7 +158,9 @@ class HttpClient:
                     refreshed = True
                     token.invalidate()
                     continue
-                if policy.should_retry(response.status) and attempt + 1 < policy.attempts:
+                again = policy.should_retry(response.status) and (
+                    response.status == 429 or not AT_MOST_ONCE.get())
+                if again and attempt + 1 < policy.attempts:
                     wait = policy.delay(attempt, parse_retry_after(
                         response.headers.get("Retry-After")))
                     log.warning("%s %s answered %d; retrying in %.1f s", method, _safe_url(url),

@@ -11,13 +11,17 @@ from __future__ import annotations
 
 from typing import Any
 
+import aiohttp
 from botbuilder.core import BotAdapter, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ChannelAccount, ConversationReference
+from botframework.connector.models import ErrorResponseException
 
+from adapters.teams.http import AT_MOST_ONCE
 from adapters.teams.inbound import CHANNEL, THREAD_MARK, load_reference
 from adapters.teams.render import to_activity
 from bot.model import ConversationRef, Reply
+from bot.ports import NotDelivered
 
 
 class TeamsOutbound:
@@ -47,7 +51,30 @@ class TeamsOutbound:
         activity.from_property = reference.bot or ChannelAccount(id="")
         return activity
 
-    async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None) -> str:
+    async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None,
+                   key: str | None = None) -> str:
+        """Post (a `key`ed post at most once: see `http.AT_MOST_ONCE`).
+
+        The connector cannot be asked whether a post landed, so a keyed post is never retried
+        when its outcome is unknown; a clear refusal (4xx, or no connection at all) raises
+        NotDelivered, anything else is left to the caller as an unknown outcome.
+        """
+        if key is None:
+            return await self._post(ref, reply, thread)
+        marker = AT_MOST_ONCE.set(True)
+        try:
+            return await self._post(ref, reply, thread)
+        except ErrorResponseException as exc:
+            status = getattr(getattr(exc, "response", None), "status_code", 0) or 0
+            if 400 <= status < 500:
+                raise NotDelivered(f"Teams answered {status}") from None
+            raise
+        except aiohttp.ClientConnectorError as exc:
+            raise NotDelivered(f"no connection to Teams ({type(exc).__name__})") from None
+        finally:
+            AT_MOST_ONCE.reset(marker)
+
+    async def _post(self, ref: ConversationRef, reply: Reply, thread: str | None) -> str:
         reference = load_reference(ref)
         conversation_id = reference.conversation.id
         activity = self._address(to_activity(reply), reference)

@@ -1,10 +1,11 @@
 """What the environment asks of the Teams adapter, checked once at start-up.
 
-Teams is always hosted unless `TEAMS_ENABLED=false`. With `MicrosoftAppId` set, every request
-must carry a valid Bot Framework token. Without one the bot runs in *local mode* and says so
-loudly at start: no token checks, and replies go only to loopback service URLs (tests, the Bot
-Framework Emulator). `AWS_QUIZ_ENV=production` refuses local mode; a Slack-only production
-deployment sets `TEAMS_ENABLED=false`.
+Teams is hosted when `MicrosoftAppId` is set, and then every request must carry a valid Bot
+Framework token. Without an app id Teams is off, unless *local mode* is asked for explicitly with
+`TEAMS_LOCAL=true` (or `aws-quiz serve --teams-local`): no token checks, replies only to loopback
+service URLs (tests, the Bot Framework Emulator), a loud warning at start, and `serve` refuses it
+unless it listens on a loopback address. `AWS_QUIZ_ENV=production` refuses local mode, and
+`TEAMS_ENABLED=false` switches Teams off whatever else is set.
 
 The endpoint overrides use the SDK's own configuration names and exist for tests and sovereign
 clouds; their defaults are the public Azure cloud's.
@@ -86,6 +87,10 @@ class TeamsSettings:
             return None
         if enabled and enabled not in _TRUE:
             raise TeamsConfigError(f"TEAMS_ENABLED must be true or false, not {enabled!r}.")
+        local = (env.get("TEAMS_LOCAL") or "").strip().lower()
+        if local and local not in _TRUE | _FALSE:
+            raise TeamsConfigError(f"TEAMS_LOCAL must be true or false, not {local!r}.")
+        wants_local = local in _TRUE
         app_id = (env.get("MicrosoftAppId") or "").strip()
         password = env.get("MicrosoftAppPassword") or ""
         app_type = (env.get("MicrosoftAppType") or "MultiTenant").strip()
@@ -94,15 +99,22 @@ class TeamsSettings:
             raise TeamsConfigError("MicrosoftAppPassword is set but MicrosoftAppId is not: set "
                                    "the bot's Microsoft App ID too (docs/teams.md).")
         production = (env.get("AWS_QUIZ_ENV") or "").strip().lower() == "production"
+        if app_id and wants_local:
+            raise TeamsConfigError("TEAMS_LOCAL=true and MicrosoftAppId are both set: local mode "
+                                   "switches token checks off. Unset one of them.")
         if not app_id:
-            if production:
+            if wants_local and production:
                 raise TeamsConfigError(
-                    "AWS_QUIZ_ENV=production but MicrosoftAppId is not set: the Teams endpoint "
+                    "AWS_QUIZ_ENV=production refuses Teams local mode (TEAMS_LOCAL=true): "
                     "/api/messages would accept requests without a Bot Framework token. Set "
-                    "MicrosoftAppId and MicrosoftAppPassword (docs/teams.md), or set "
-                    "TEAMS_ENABLED=false to run without Teams.")
-            if password:
-                raise TeamsConfigError("MicrosoftAppPassword is set but MicrosoftAppId is empty.")
+                    "MicrosoftAppId and MicrosoftAppPassword (docs/teams.md).")
+            if not wants_local:
+                if enabled:
+                    raise TeamsConfigError(
+                        "TEAMS_ENABLED=true but MicrosoftAppId is not set. Set MicrosoftAppId "
+                        "and MicrosoftAppPassword (docs/teams.md), or TEAMS_LOCAL=true to try "
+                        "Teams locally without tokens (loopback only).")
+                return None  # Teams is off: nothing asked for it
         else:
             kind = app_type.lower()
             if kind == "userassignedmsi":

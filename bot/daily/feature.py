@@ -4,8 +4,13 @@ A channel admin subscribes a channel (`daily on 09:00 Europe/Berlin weekdays rev
 scheduler pass (every replica runs one; `aws-quiz daily run-due` runs one for an external cron)
 posts today's question where its local time has come, claiming the (subscription, local date)
 row first so that exactly one post happens per channel per day; after downtime it catches up the
-same day and never posts for a past day. Answers are private and count once per person; the
-public message only shows how many have answered. At the reveal time the bot answers in the
+same day and never posts for a past day. A claim is a lease: a replica that dies mid fan-out
+leaves claims that the next pass takes over once they expire. Before posting again after an
+attempt whose outcome is unknown (a timeout, a 5xx), the pass asks the platform whether the
+earlier post landed (Slack: message metadata read back through conversations.history); where it
+cannot ask (Teams) it gives the day up instead, so a channel never gets a question twice.
+Answers are private and count once per person (the answer and the learner's stats in one
+transaction); the public message only shows how many have answered. At the reveal time the bot answers in the
 thread with the correct option, the explanation, the share correct and the first correct
 answerers, plus the week's channel leaderboard on Fridays.
 """
@@ -13,25 +18,27 @@ answerers, plus the week's channel leaderboard on Fridays.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.knowledge.schema import KnowledgeBase, Question
-from bot.model import Action, Choice, Message, Reply
-from bot.ports import Outbounds, PermanentDeliveryError
+from bot.model import Action, Choice, ConversationRef, Message, Reply
+from bot.ports import Findable, NotDelivered, Outbound, Outbounds, PermanentDeliveryError
 from bot.quiz import memory
 from bot.router import Router
-from bot.store.dailystore import DailyAnswer, DailyStore, Post, Subscription
+from bot.store.dailystore import AlreadyAnswered, DailyAnswer, DailyStore, Post, Subscription
 from bot.store.database import utcnow
 from bot.store.quizstore import QuizStore
 from bot.store.refstore import RefStore
-from bot.text import escape_md
+from bot.text import escape_md, small_number
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +48,11 @@ NO_REPEAT_DAYS = 60
 DEFAULT_TIME = "09:00"
 DEFAULT_TZ = "UTC"
 DEFAULT_REVEAL_MINUTES = 240
-TIME_RE = re.compile(r"^([01]?\d|2[0-3])[:.h]([0-5]\d)$")
-DURATION_RE = re.compile(r"^(\d{1,3})\s*(m|min|h|hours?)$")
+DEFAULT_LEASE = timedelta(seconds=120)
+UNCONFIRMED = "unconfirmed"
+SETTLE = timedelta(seconds=10)  # a cancelled call may still land: check it only after this
+TIME_RE = re.compile(r"^([01]?[0-9]|2[0-3])[:.h]([0-5][0-9])$")
+DURATION_RE = re.compile(r"^([0-9]{1,3})\s*(m|min|h|hours?)$")
 
 
 @dataclass(frozen=True)
@@ -118,7 +128,8 @@ class DailyFeature:
 
     def __init__(self, kb: KnowledgeBase, store: DailyStore, quiz_store: QuizStore,
                  refs: RefStore, outbounds: Outbounds, admins: frozenset[str] = frozenset(),
-                 rng: random.Random | None = None, clock: Callable[[], datetime] = utcnow) -> None:
+                 rng: random.Random | None = None, clock: Callable[[], datetime] = utcnow,
+                 lease: timedelta = DEFAULT_LEASE) -> None:
         self.kb = kb
         self.store = store
         self.quiz_store = quiz_store
@@ -127,6 +138,7 @@ class DailyFeature:
         self.admins = admins
         self.rng = rng or random.Random()
         self.clock = clock
+        self.lease = lease  # how long a claim to post or reveal holds before others take over
         self.concurrency = 16
 
     def register(self, router: Router) -> None:
@@ -183,11 +195,17 @@ class DailyFeature:
             return Reply("The daily question is off for this channel. An admin can switch it on "
                          "with `daily on 09:00 Europe/Berlin weekdays`.", private=True)
         posts = await self.store.posts(sub.id)
-        last = f" Last posted {posts[-1].local_date}." if posts else ""
+        delivered = [p for p in posts if p.message_id is not None]
+        last = f" Last posted {delivered[-1].local_date}." if delivered else ""
         upcoming = next_post_time(sub, self.clock())
-        return Reply(f"Daily question is **on**: {self._describe(sub)}. Next: "
-                     f"{upcoming:%a %d %b %H:%M}.{last} {len(posts)} posted so far.",
-                     private=True)
+        text = (f"Daily question is **on**: {self._describe(sub)}. Next: "
+                f"{upcoming:%a %d %b %H:%M}.{last} {len(delivered)} posted so far.")
+        unsure = [p.local_date for p in posts[-7:] if p.outcome == UNCONFIRMED]
+        if unsure:
+            text += (f"\n_Not confirmed by {platform}: the question of {', '.join(unsure)} (or "
+                     "its answer) may not have arrived. It is never posted twice, so it was not "
+                     "sent again._")
+        return Reply(text, private=True)
 
     # -- posting ----------------------------------------------------------------------------
 
@@ -234,19 +252,23 @@ class DailyFeature:
         counts = {"posted": 0, "revealed": 0, "failed": 0}
         limit = asyncio.Semaphore(self.concurrency)
 
-        async def guarded(kind: str, key: str, work: Awaitable[bool]) -> None:
+        async def guarded(kind: str, key: str, work: Callable[[], Awaitable[bool]]) -> None:
             async with limit:
                 try:
-                    if await work:
+                    if await work():
                         counts[kind] += 1
-                except Exception:  # noqa: BLE001 - one channel's failure must not stop the others
+                except Exception as exc:  # noqa: BLE001 - one channel must not stop the others
                     counts["failed"] += 1
-                    log.exception("daily %s failed for %s", kind, key)
+                    if isinstance(exc, NotDelivered | TimeoutError):
+                        log.warning("daily %s failed for %s: %s", kind, key,
+                                    str(exc)[:200] or type(exc).__name__)
+                    else:
+                        log.exception("daily %s failed for %s", kind, key)
 
         await asyncio.gather(*(guarded("posted", f"subscription {sub.id}",
-                                       self._post_if_due(sub, now))
+                                       partial(self._post_if_due, sub, now))
                                for sub in await self.store.enabled()))
-        await asyncio.gather(*(guarded("revealed", f"post {post.id}", self._reveal(post))
+        await asyncio.gather(*(guarded("revealed", f"post {post.id}", partial(self._reveal, post))
                                for post in await self.store.due_reveals(now)))
         return counts
 
@@ -259,43 +281,106 @@ class DailyFeature:
         if local.time() < time(hour, minute):
             return False
         local_date = local.date().isoformat()
-        recent = await self.store.posts(
-            sub.id, (local.date() - timedelta(days=NO_REPEAT_DAYS)).isoformat())
-        if any(p.local_date == local_date for p in recent):
-            return False
+        existing = await self.store.post_for_day(sub.id, local_date)
+        if existing is not None and (existing.message_id is not None
+                                     or existing.outcome is not None):
+            return False  # posted today (or given up, at most once)
+        if existing is not None and existing.lease_until is not None \
+                and existing.lease_until > now:
+            return False  # another pass holds today's claim
         outbound = self.outbounds.get(sub.platform)
         ref = await self.refs.get(sub.platform, sub.tenant, sub.channel)
         if outbound is None or ref is None:
             log.warning("daily post due but no %s connection or reference for channel %s",
                         sub.platform, sub.channel)
             return False
-        question = self.choose_question(recent)
-        if question is None:
-            return False
-        order = list(range(len(question.options)))
-        if question.kind != "truefalse":
-            self.rng.shuffle(order)
-        post = await self.store.claim_post(sub, local_date, question.id,
-                                           self.kb.module_of(question.section), order)
+        if existing is not None:
+            post = await self.store.take_over(existing, self.lease)
+            if post is not None:
+                log.info("daily: took over the unfinished post %s for %s channel %s",
+                         post.id, sub.platform, sub.channel)
+        else:
+            recent = await self.store.posts(
+                sub.id, (local.date() - timedelta(days=NO_REPEAT_DAYS)).isoformat())
+            question = self.choose_question(recent)
+            if question is None:
+                return False
+            order = list(range(len(question.options)))
+            if question.kind != "truefalse":
+                self.rng.shuffle(order)
+            post = await self.store.claim_post(sub, local_date, question.id,
+                                               self.kb.module_of(question.section), order,
+                                               self.lease)
         if post is None:
             return False  # another replica claimed today's post first
-        reveal_at = now + timedelta(minutes=sub.reveal_minutes)
-        shown = Post(post.id, post.subscription_id, post.local_date, post.question_id,
-                     post.module, post.option_order, None, now, reveal_at, None)
+        return await self._deliver_post(post, sub, ref, outbound, now)
+
+    async def _deliver_post(self, post: Post, sub: Subscription, ref: ConversationRef,
+                            outbound: Outbound, now: datetime) -> bool:
         try:
-            message_id = await outbound.post(ref, self._post_reply(shown, sub, 0))
+            return await self._deliver_post_once(post, sub, ref, outbound, now)
+        except asyncio.CancelledError:  # the process is stopping: hand the claim on now
+            with contextlib.suppress(Exception):
+                await self.store.release_post(post, delivered_nothing=False, hold=SETTLE)
+            raise
+
+    async def _deliver_post_once(self, post: Post, sub: Subscription, ref: ConversationRef,
+                                 outbound: Outbound, now: datetime) -> bool:
+        """Post today's question exactly once: check an earlier unknown attempt before posting.
+
+        An attempt is written down before the platform is called. If an earlier holder's
+        attempt has no message id, its outcome is unknown: where the platform can be asked
+        (`Findable`), the post is looked for and adopted when it landed; where it cannot
+        (Teams), the day is given up rather than risk a second question (at most once).
+        """
+        key = f"daily:{post.id}"
+        reveal_minutes = timedelta(minutes=sub.reveal_minutes)
+        if post.attempted_at is not None:
+            if not isinstance(outbound, Findable):
+                return await self._give_up(post, sub, "an earlier attempt's outcome is unknown")
+            try:
+                found = await outbound.find(ref, key, since=post.attempted_at)
+            except Exception:
+                await self.store.release_post(post, delivered_nothing=False)
+                raise
+            if found is not None:
+                await self.store.mark_posted(post.id, found, post.attempted_at + reveal_minutes,
+                                             posted_at=post.attempted_at)
+                log.info("daily: post %s had landed (%s); not posting it again", post.id, found)
+                return True
+        if not await self.store.mark_attempt(post, self.lease):
+            return False  # the claim was taken over meanwhile
+        reveal_at = (post.attempted_at or now) + reveal_minutes
+        shown = replace(post, message_id=None, posted_at=now, reveal_at=reveal_at)
+        try:
+            async with asyncio.timeout(self.lease.total_seconds() / 2):
+                message_id = await outbound.post(ref, self._post_reply(shown, sub, 0), key=key)
         except PermanentDeliveryError as exc:
-            await self.store.release_post(post.id)
+            await self.store.release_post(post, delivered_nothing=True)
             await self.store.unsubscribe(sub.platform, sub.tenant, sub.channel)
             log.warning("daily question switched off for %s channel %s: the platform refuses "
                         "posts there (%s); invite the bot and run `daily on` again",
                         sub.platform, sub.channel, exc)
             return False
-        except Exception:
-            await self.store.release_post(post.id)
+        except NotDelivered:
+            await self.store.release_post(post, delivered_nothing=True)
             raise
-        await self.store.mark_posted(post.id, message_id, reveal_at)
+        except Exception as exc:
+            if not isinstance(outbound, Findable):
+                return await self._give_up(post, sub, f"the post's outcome is unknown "
+                                                      f"({type(exc).__name__})")
+            await self.store.release_post(post, delivered_nothing=False)
+            raise
+        await self.store.mark_posted(post.id, message_id, reveal_at, posted_at=now)
         return True
+
+    async def _give_up(self, post: Post, sub: Subscription, why: str) -> bool:
+        """At most once: a post that may have landed is never sent again on this platform."""
+        await self.store.give_up_post(post, UNCONFIRMED)
+        log.warning("daily: %s for post %s in %s channel %s; %s cannot say whether it landed, "
+                    "so it is not posted again today (at most once; `daily status` tells the "
+                    "channel's admins)", why, post.id, sub.platform, sub.channel, sub.platform)
+        return False
 
     # -- answers ----------------------------------------------------------------------------
 
@@ -304,40 +389,60 @@ class DailyFeature:
         post_id, _, raw = action.value.partition(":")
         post = await self.store.post(post_id) if post_id else None
         sub = await self.store.subscription_by_id(post.subscription_id) if post else None
-        if post is None or sub is None or sub.tenant != ctx.tenant or not raw.isdigit():
+        option = small_number(raw, max_digits=2)  # button values are not trusted
+        if post is None or sub is None or sub.tenant != ctx.tenant or option is None:
             return [Reply("That daily question is no longer available.", private=True)]
         question = self.kb.questions.get(post.question_id)
-        option = int(raw)
         if question is None or option not in post.option_order:
             return [Reply("That daily question is no longer available.", private=True)]
         if post.revealed_at is not None:
             return [Reply("The answer to that question has already been revealed in the "
                           "thread. A new question comes tomorrow!", private=True)]
         correct = option in question.answer
-        if not await self.store.answer(post.id, ctx.user, ctx.user_name, option, correct):
-            return [Reply("You already answered today's question; your first answer is the one "
-                          "that counts.", private=True)]
-        await self._count_for_learner(ctx.tenant, ctx.user, ctx.user_name, post, question,
-                                      option, correct)
+        if not await self._record(ctx.tenant, ctx.user, ctx.user_name, post, question, option,
+                                  correct):
+            first = await self.store.answer_of(post.id, ctx.user)
+            if first is None or first.chosen != option:
+                return [Reply("You already answered today's question; your first answer is the "
+                              "one that counts.", private=True)]
+            # The same answer again (a retried delivery, a command finished by another
+            # replica): the same feedback, nothing counted twice.
+            return [self._feedback(question, post, option, correct,
+                                   "_You already answered; your first answer is the one that "
+                                   "counts._")]
         await self._refresh_count(post, sub)
+        return [self._feedback(question, post, option, correct)]
+
+    @staticmethod
+    def _feedback(question: Question, post: Post, option: int, correct: bool,
+                  note: str = "") -> Reply:
         letter = LETTERS[post.option_order.index(option)]
         verdict = "✅ **Correct!**" if correct else "❌ **Not quite.**"
-        lines = [f"{verdict} You chose {letter}) {question.options[option].text}.",
-                 question.options[option].why,
-                 "The answer and the explanation are revealed in the thread later; keep it to "
-                 "yourself until then!"]
-        return [Reply("\n".join(lines), private=True)]
+        lines = [note] if note else []
+        lines += [f"{verdict} You chose {letter}) {question.options[option].text}.",
+                  question.options[option].why,
+                  "The answer and the explanation are revealed in the thread later; keep it to "
+                  "yourself until then!"]
+        return Reply("\n".join(lines), private=True)
 
-    async def _count_for_learner(self, tenant: str, user: str, name: str, post: Post,
-                                 question: Question, option: int, correct: bool) -> None:
-        """Daily answers count toward the learner's stats and spaced repetition too."""
-        await self.quiz_store.touch_user(tenant, user, name)
-        showing = await self.quiz_store.show(tenant, user, question.id, "daily",
-                                             list(post.option_order))
-        existing = await self.quiz_store.get_card(tenant, user, question.id)
-        card, due = memory.review(existing.card if existing else None,
-                                  memory.rating_for(correct), self.clock())
-        await self.quiz_store.record_answer(showing, (option,), correct, post.module, card, due)
+    async def _record(self, tenant: str, user: str, name: str, post: Post, question: Question,
+                      option: int, correct: bool) -> bool:
+        """The daily answer and everything it counts toward (the learner, a showing, the answer
+        in their stats, their review card) in one transaction; False if they had answered."""
+        now = self.clock()
+        rating = memory.rating_for(correct)
+        try:
+            async with self.store.transaction() as conn:
+                await self.store.answer(post.id, user, name, option, correct, conn=conn)
+                await self.quiz_store.touch_user(tenant, user, name, conn=conn)
+                showing = await self.quiz_store.show(tenant, user, question.id, "daily",
+                                                     list(post.option_order), conn=conn)
+                await self.quiz_store.record_answer(
+                    showing, (option,), correct, post.module, None, None, now,
+                    review=lambda card: memory.review(card, rating, now), conn=conn)
+        except AlreadyAnswered:
+            return False  # (post, user) exists: nothing of this attempt was written
+        return True
 
     async def _refresh_count(self, post: Post, sub: Subscription) -> None:
         outbound = self.outbounds.get(sub.platform)
@@ -361,21 +466,74 @@ class DailyFeature:
         ref = await self.refs.get(sub.platform, sub.tenant, sub.channel)
         if outbound is None or ref is None:
             return False
-        if not await self.store.claim_reveal(post.id):
+        claim = await self.store.claim_reveal(post.id, self.lease)
+        if claim is None:
             return False
         try:
-            answers = await self.store.answers(post.id)
-            reveal = await self._reveal_reply(post, sub, question, answers)
-            await outbound.post(ref, reveal, thread=post.message_id)
-        except Exception:
-            await self.store.release_reveal(post.id)
+            return await self._reveal_claimed(claim, sub, question, ref, outbound)
+        except asyncio.CancelledError:  # the process is stopping: hand the claim on now
+            with contextlib.suppress(Exception):
+                await self.store.release_reveal(claim, delivered_nothing=False, hold=SETTLE)
             raise
+
+    async def _reveal_claimed(self, claim: Post, sub: Subscription, question: Question,
+                              ref: ConversationRef, outbound: Outbound) -> bool:
+        post = claim
+        assert claim.message_id is not None
+        key = f"daily:{post.id}:reveal"
+        answers = await self.store.answers(post.id)
+        if claim.reveal_attempted_at is not None:  # an earlier reveal's outcome is unknown
+            if not isinstance(outbound, Findable):
+                await self.store.mark_revealed(post.id, None, outcome=UNCONFIRMED)
+                log.warning("daily: the reveal of post %s may not have landed in %s channel %s; "
+                            "not posting it again (at most once)", post.id, sub.platform,
+                            sub.channel)
+                return False
+            try:
+                found = await outbound.find(ref, key, thread=claim.message_id)
+            except Exception:
+                await self.store.release_reveal(claim, delivered_nothing=False)
+                raise
+            if found is not None:
+                await self.store.mark_revealed(post.id, found)
+                await self._close(post, sub, ref, outbound, len(answers))
+                return True
+        if not await self.store.mark_reveal_attempt(claim, self.lease):
+            return False
+        try:
+            reveal = await self._reveal_reply(post, sub, question, answers)
+            async with asyncio.timeout(self.lease.total_seconds() / 2):
+                message_id = await outbound.post(ref, reveal, thread=claim.message_id, key=key)
+        except PermanentDeliveryError as exc:
+            await self.store.mark_revealed(post.id, None, outcome="refused")
+            log.warning("daily: %s channel %s refuses the reveal of post %s (%s)", sub.platform,
+                        sub.channel, post.id, exc)
+            return False
+        except NotDelivered:
+            await self.store.release_reveal(claim, delivered_nothing=True)
+            raise
+        except Exception as exc:
+            if not isinstance(outbound, Findable):
+                await self.store.mark_revealed(post.id, None, outcome=UNCONFIRMED)
+                log.warning("daily: the reveal of post %s in %s channel %s has an unknown "
+                            "outcome (%s); not posting it again (at most once)", post.id,
+                            sub.platform, sub.channel, type(exc).__name__)
+                return False
+            await self.store.release_reveal(claim, delivered_nothing=False)
+            raise
+        await self.store.mark_revealed(post.id, message_id)
+        await self._close(post, sub, ref, outbound, len(answers))
+        return True
+
+    async def _close(self, post: Post, sub: Subscription, ref: ConversationRef,
+                     outbound: Outbound, answered: int) -> None:
+        """Take the buttons off the question once its answer is out (cosmetic: best effort)."""
+        assert post.message_id is not None
         try:
             await outbound.update(ref, post.message_id,
-                                  self._post_reply(post, sub, len(answers), closed=True))
+                                  self._post_reply(post, sub, answered, closed=True))
         except Exception:  # noqa: BLE001
             log.warning("could not close the daily post %s", post.id, exc_info=True)
-        return True
 
     async def _reveal_reply(self, post: Post, sub: Subscription, question: Question,
                             answers: list[DailyAnswer]) -> Reply:

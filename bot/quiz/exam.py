@@ -19,13 +19,14 @@ from bot.quiz.feature import QuizFeature, unknown_scope_reply
 from bot.quiz.scope import resolve_scope
 from bot.router import Router
 from bot.store.quizstore import Exam, Showing
-from bot.text import bar
+from bot.text import bar, small_number
 
 DEFAULT_QUESTIONS = 25
 MAX_QUESTIONS = 100
 RESUME_ACTION = "exam.resume"
 ABANDON_ACTION = "exam.abandon"
-MINUTES_RE = re.compile(r"^(\d{1,3})\s*(?:m|min|mins|minutes?)$")
+MINUTES_RE = re.compile(r"^([0-9]{1,3})\s*(?:m|min|mins|minutes?)$")
+ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 def pick_exam_questions(kb: KnowledgeBase, pool: list[str], n: int,
@@ -78,8 +79,10 @@ class ExamFeature:
             return [self._in_progress(open_exam)]
         n, minutes, rest = DEFAULT_QUESTIONS, None, []
         for word in words:
-            if word.isdigit():
-                n = max(1, min(int(word), MAX_QUESTIONS))
+            if ASCII_DIGITS.fullmatch(word):
+                number = small_number(word)  # 4,300 digits must not reach int()
+                n = max(1, min(number if number is not None else MAX_QUESTIONS,
+                               MAX_QUESTIONS))
             elif (match := MINUTES_RE.match(word.lower())) is not None:
                 minutes = max(1, int(match.group(1)))
             else:
@@ -131,7 +134,7 @@ class ExamFeature:
                       private=True, replace=True)]
 
     async def resume(self, ctx: Context, exam: Exam) -> list[Reply]:
-        if self._timed_out(exam):
+        if self._timed_out(exam) or exam.position >= len(exam.question_ids):
             return await self.finish(exam)
         return [await self._show_position(ctx, exam, exam.position)]
 
@@ -152,17 +155,16 @@ class ExamFeature:
 
     async def after_answer(self, ctx: Context, showing: Showing, question: Question,
                            correct: bool) -> list[Reply]:
-        """Move on after an exam answer; the last one (or a timeout) ends the exam."""
+        """The next step after an exam answer (the answer moved the exam on in its own
+        transaction): the next question, or the scorecard after the last one or a timeout.
+        Asked again for the same answer, it gives the same step."""
         assert showing.exam_id is not None
         exam = await self.store.get_exam(showing.exam_id)
-        if exam is None or exam.status != "open":
+        if exam is None or exam.status == "abandoned":
             return [Reply("This exam is closed; that answer was recorded for your reviews.",
                           private=True)]
-        position = exam.question_ids.index(question.id)
-        await self.store.advance_exam(exam, position)
-        exam = await self.store.get_exam(exam.id)
-        assert exam is not None
-        if exam.position >= len(exam.question_ids) or self._timed_out(exam):
+        if exam.status == "finished" or exam.position >= len(exam.question_ids) \
+                or self._timed_out(exam):
             return await self.finish(exam)
         return [await self._show_position(ctx, exam, exam.position, replace=True)]
 

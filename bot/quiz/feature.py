@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -18,10 +19,11 @@ from bot.quiz.render import (
     question_reply,
 )
 from bot.quiz.scope import Scope, resolve_scope
-from bot.quiz.selection import next_question
+from bot.quiz.selection import needs_card_state, next_question
 from bot.router import Router
 from bot.store.database import utcnow
-from bot.store.quizstore import CardRow, QuizStore, Showing
+from bot.store.quizstore import CardRow, ExamStep, QuizStore, Showing
+from bot.text import small_number
 
 Clock = Callable[[], datetime]
 ExamHook = Callable[[Context, Showing, Question, bool], Awaitable[list[Reply]]]
@@ -85,7 +87,7 @@ class QuizFeature:
         """Show the next question of `scope` to the learner (review: only what is due)."""
         await self.store.touch_user(ctx.tenant, ctx.user, ctx.user_name)
         now = self.clock()
-        cards = await self.store.cards(ctx.tenant, ctx.user)
+        cards = await self.store.cards(ctx.tenant, ctx.user, light=True)  # due dates and ids
         question_cards = [c for c in cards if c.item_id in self.kb.questions]
         last = await self.store.last_question(ctx.tenant, ctx.user)
         if mode == "review":
@@ -100,7 +102,11 @@ class QuizFeature:
             heading = f"Review ({len(due)} due today)"
             return [await self.show(ctx, self.kb.questions[choice], mode, heading), *extras]
         else:
-            answers = await self.store.answers(ctx.tenant, ctx.user)
+            answers = await self.store.answer_summary(ctx.tenant, ctx.user)
+            pool = list(scope.question_ids)
+            if needs_card_state(pool, question_cards, answers, last, now):
+                question_cards = [c for c in await self.store.cards(ctx.tenant, ctx.user)
+                                  if c.item_id in self.kb.questions]
             choice = next_question(self.kb, list(scope.question_ids), question_cards, answers,
                                    last, now, self.rng)
             if choice is None:
@@ -142,23 +148,23 @@ class QuizFeature:
         ctx = action.context
         showing_id, _, raw_option = action.value.partition(":")
         showing = await self.store.get_showing(showing_id) if showing_id else None
-        if showing is None or not raw_option.isdigit():
+        option = small_number(raw_option, max_digits=2)  # button values are not trusted
+        if showing is None or option is None:
             return [Reply("That question has expired. Type `quiz` for a new one.", private=True)]
         if showing.tenant != ctx.tenant or showing.user_id != ctx.user:
             return [Reply("That question was for someone else. Type `quiz` for your own.",
                           private=True)]
         question = self.kb.questions.get(showing.question_id)
-        option = int(raw_option)
         if question is None or option not in showing.option_order:
             return [Reply("That question is no longer in the question bank. Type `quiz` for "
                           "another.", private=True)]
         if showing.answered_at is not None:
-            return [already_answered()]
+            return await self._answered_again(ctx, showing, question, option)
         chosen: tuple[int, ...] = (option,)
         if question.kind == "multiple":
             picked = await self.store.pick(showing.id, option)
             if picked is None:
-                return [already_answered()]
+                return await self._answered_again(ctx, showing, question, option)
             if len(picked) < how_many(question):
                 fresh = await self.store.get_showing(showing.id)
                 assert fresh is not None
@@ -167,19 +173,50 @@ class QuizFeature:
             chosen = picked
         correct = set(chosen) == set(question.answer)
         now = self.clock()
-        existing = await self.store.get_card(showing.tenant, showing.user_id, question.id)
         rating = memory.rating_for(correct, now - showing.shown_at, timed=showing.mode == "quiz")
-        card, due = memory.review(existing.card if existing else None, rating, now)
         module = self.kb.module_of(question.section)
-        if not await self.store.record_answer(showing, chosen, correct, module, card, due, now):
-            return [already_answered()]
+        step = await self._exam_step(showing, question)
+        if not await self.store.record_answer(
+                showing, chosen, correct, module, None, None, now,
+                review=lambda card: memory.review(card, rating, now), exam_step=step):
+            return await self._answered_again(ctx, showing, question, option)
+        return await self._after(ctx, showing, question, chosen, correct)
+
+    async def _exam_step(self, showing: Showing, question: Question) -> ExamStep | None:
+        """An exam answer moves the exam on in the answer's own transaction."""
+        if showing.exam_id is None:
+            return None
+        exam = await self.store.get_exam(showing.exam_id)
+        if exam is None or question.id not in exam.question_ids:
+            return None
+        return ExamStep(exam.id, exam.question_ids.index(question.id), len(exam.question_ids))
+
+    async def _after(self, ctx: Context, showing: Showing, question: Question,
+                     chosen: tuple[int, ...], correct: bool) -> list[Reply]:
+        """What follows a recorded answer: feedback, or the exam's next step."""
         if showing.mode == "exam" and self.exam_hook is not None:
             return await self.exam_hook(ctx, showing, question, correct)
         next_label = "Next review" if showing.mode == "review" else "Next question"
         next_value = f"{showing.mode}:{showing.scope}"
-        reply = feedback_reply(self.kb, question, showing, chosen, correct, next_value,
-                               next_label)
-        return [reply]
+        return [feedback_reply(self.kb, question, showing, chosen, correct, next_value,
+                               next_label)]
+
+    async def _answered_again(self, ctx: Context, showing: Showing, question: Question,
+                              option: int) -> list[Reply]:
+        """A press on an answered question. The same answer again (a retried delivery, a
+        restarted replica finishing a command, a double click) gets the same result as the
+        first time; a different option is refused: the first answer counts."""
+        fresh = await self.store.get_showing(showing.id)
+        if fresh is None or fresh.answered_at is None or option not in fresh.picked:
+            return [already_answered()]
+        chosen = fresh.picked
+        replies = await self._after(ctx, fresh, question, chosen,
+                                    set(chosen) == set(question.answer))
+        if fresh.mode == "exam":
+            return replies
+        first, *rest = replies
+        note = "_You already answered this question; your first answer is the one that counts._"
+        return [dataclasses.replace(first, text=f"{note}\n{first.text}"), *rest]
 
 
 def _mode_heading(mode: str) -> str:

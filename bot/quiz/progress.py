@@ -11,7 +11,7 @@ from bot.model import Field, Message, Reply
 from bot.quiz.feature import Clock, end_of_day
 from bot.quiz.memory import retrievability
 from bot.router import Router
-from bot.store.quizstore import AnswerRow, QuizStore
+from bot.store.quizstore import QuizStore
 from bot.text import bar, escape_md
 
 StatsSection = Callable[[str, str], Awaitable[list[str]]]
@@ -59,13 +59,13 @@ class ProgressFeature:
     async def cmd_stats(self, message: Message, args: str) -> list[Reply]:
         ctx = message.context
         now = self.clock()
-        answers = await self.store.answers(ctx.tenant, ctx.user)
+        summary = await self.store.answer_summary(ctx.tenant, ctx.user, with_days=True)
         cards = [c for c in await self.store.cards(ctx.tenant, ctx.user)
                  if c.item_id in self.kb.questions]
         modules = list(dict.fromkeys(s.module for s in self.kb.sections))
-        correct = sum(a.correct for a in answers)
-        accuracy = f"{round(100 * correct / len(answers))} %" if answers else "–"
-        current, best = streaks({a.answered_at.date() for a in answers}, now.date())
+        correct = summary.correct
+        accuracy = f"{round(100 * correct / summary.total)} %" if summary.total else "–"
+        current, best = streaks(set(summary.days), now.date())
         due_today = sum(1 for c in cards if c.due <= end_of_day(now))
         if due_today:
             due_text = f"{due_today} due today (`review`)"
@@ -74,12 +74,13 @@ class ProgressFeature:
         else:
             due_text = "none yet"
         lines = [f"**Your progress, {escape_md(ctx.user_name or ctx.user)}**",
-                 f"Answered: **{len(answers)}** · correct: **{correct}** · accuracy: **{accuracy}**",
+                 f"Answered: **{summary.total}** · correct: **{correct}** · "
+                 f"accuracy: **{accuracy}**",
                  f"Streak: **{current}** day{'s' if current != 1 else ''} "
                  f"(best {best})",
                  f"Reviews: {due_text}",
                  "**By module**: accuracy · mastery (how likely you still remember)"]
-        per_module = self._per_module(answers)
+        per_module = summary.per_module
         mastery: dict[str, list[float]] = defaultdict(list)
         for card in cards:
             mastery[card.module].append(retrievability(card.card, now))
@@ -93,14 +94,6 @@ class ProgressFeature:
         for section in self.extra_sections:
             lines += await section(ctx.tenant, ctx.user)
         return [Reply("\n".join(lines), fields=tuple(fields), private=True)]
-
-    @staticmethod
-    def _per_module(answers: list[AnswerRow]) -> dict[str, tuple[int, int]]:
-        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for answer in answers:
-            counts[answer.module][0] += answer.correct
-            counts[answer.module][1] += 1
-        return {m: (c, n) for m, (c, n) in counts.items()}
 
     async def cmd_leaderboard(self, message: Message, args: str) -> list[Reply]:
         ctx = message.context

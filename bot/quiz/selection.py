@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot.knowledge.schema import KnowledgeBase
 from bot.quiz.memory import retrievability
-from bot.store.quizstore import AnswerRow, CardRow
+from bot.store.quizstore import AnswerSummary, CardRow
 
 
 def due_questions(cards: list[CardRow], pool: set[str], now: datetime,
@@ -18,24 +18,30 @@ def due_questions(cards: list[CardRow], pool: set[str], now: datetime,
     return [c.item_id for c in sorted(due, key=lambda c: c.due)]
 
 
-def module_accuracy(answers: list[AnswerRow]) -> dict[str, float]:
+def module_accuracy(summary: AnswerSummary) -> dict[str, float]:
     """Smoothed accuracy per module ((correct + 1) / (answered + 2)); unseen modules are 0.5."""
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for answer in answers:
-        counts[answer.module][0] += answer.correct
-        counts[answer.module][1] += 1
-    return {module: (c + 1) / (n + 2) for module, (c, n) in counts.items()}
+    return {module: (c + 1) / (n + 2) for module, (c, n) in summary.per_module.items()}
+
+
+def needs_card_state(pool: list[str], cards: list[CardRow], answers: AnswerSummary,
+                     last: str | None, now: datetime) -> bool:
+    """True when `next_question` will compare memories (nothing due, everything seen), so the
+    cards must carry their FSRS state; otherwise due dates and ids are enough."""
+    if due_questions(cards, set(pool), now, exclude=last):
+        return False
+    seen = {c.item_id for c in cards} | answers.questions
+    return not any(q not in seen and q != last for q in pool)
 
 
 def next_question(kb: KnowledgeBase, pool: list[str], cards: list[CardRow],
-                  answers: list[AnswerRow], last: str | None, now: datetime,
+                  answers: AnswerSummary, last: str | None, now: datetime,
                   rng: random.Random) -> str | None:
     """The question to ask next from `pool`, never `last` when anything else is possible."""
     pool_set = set(pool)
     due = due_questions(cards, pool_set, now, exclude=last)
     if due:
         return due[0]
-    seen = {c.item_id for c in cards} | {a.question_id for a in answers}
+    seen = {c.item_id for c in cards} | answers.questions
     unseen = [q for q in pool if q not in seen and q != last]
     if unseen:
         accuracy = module_accuracy(answers)

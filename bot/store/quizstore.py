@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, case, func, select, update
@@ -75,10 +76,36 @@ class AnswerRow:
     answered_at: datetime
 
 
+@dataclass(frozen=True)
+class AnswerSummary:
+    """A learner's answers in aggregate: what stats and question selection need, computed by
+    the database (a few rows, however many answers there are)."""
+
+    total: int
+    correct: int
+    per_module: dict[str, tuple[int, int]]  # module -> (correct, answered)
+    questions: frozenset[str]  # every question ever answered
+    days: frozenset[date]  # UTC days with at least one answer (empty unless asked for)
+
+
 def _showing(row: Any) -> Showing:
     return Showing(row.id, row.tenant, row.user_id, row.question_id, row.mode, row.scope,
                    tuple(row.option_order), tuple(row.picked or ()), row.exam_id,
                    as_utc(row.shown_at) or utcnow(), as_utc(row.answered_at))
+
+
+# Given the learner's current card for an item (None: never reviewed), the new card and its due
+# time; called inside the answer's transaction, so the read and the write cannot interleave.
+Review = Callable[[dict[str, Any] | None], tuple[dict[str, Any], datetime]]
+
+
+@dataclass(frozen=True)
+class ExamStep:
+    """Move an exam past `position` in the answer's own transaction (`total` questions)."""
+
+    exam_id: str
+    position: int
+    total: int
 
 
 def _exam(row: Any) -> Exam:
@@ -94,7 +121,17 @@ class QuizStore:
         self.db = db
         self.clock = clock
 
-    async def touch_user(self, tenant: str, user_id: str, name: str) -> None:
+    @asynccontextmanager
+    async def _tx(self, conn: AsyncConnection | None) -> AsyncIterator[AsyncConnection]:
+        """The caller's transaction when it passes one (one unit of work), else a new one."""
+        if conn is not None:
+            yield conn
+            return
+        async with self.db.engine.begin() as own:
+            yield own
+
+    async def touch_user(self, tenant: str, user_id: str, name: str,
+                         conn: AsyncConnection | None = None) -> None:
         """Create the learner on first contact; keep the display name fresh."""
         now = self.clock()
         stmt = self.db.upsert(users).values(tenant=tenant, user_id=user_id, name=name or user_id,
@@ -103,21 +140,22 @@ class QuizStore:
         if name:
             set_["name"] = name
         stmt = stmt.on_conflict_do_update(index_elements=["tenant", "user_id"], set_=set_)
-        await self.db.execute(stmt)
+        async with self._tx(conn) as tx:
+            await tx.execute(stmt)
 
     # -- showings ---------------------------------------------------------------------------
 
     async def show(self, tenant: str, user_id: str, question_id: str, mode: str,
                    option_order: list[int], exam_id: str | None = None,
-                   scope: str = "") -> Showing:
+                   scope: str = "", conn: AsyncConnection | None = None) -> Showing:
         """Record that a question is being shown; its id routes the answer buttons."""
         showing_id = new_id()
         now = self.clock()
-        async with self.db.engine.begin() as conn:
-            await conn.execute(update(users).where(users.c.tenant == tenant,
-                                                   users.c.user_id == user_id)
-                               .values(last_question=question_id))
-            await conn.execute(showings.insert().values(
+        async with self._tx(conn) as tx:
+            await tx.execute(update(users).where(users.c.tenant == tenant,
+                                                 users.c.user_id == user_id)
+                             .values(last_question=question_id))
+            await tx.execute(showings.insert().values(
                 id=showing_id, tenant=tenant, user_id=user_id, question_id=question_id, mode=mode,
                 scope=scope, option_order=option_order, picked=[], exam_id=exam_id, shown_at=now,
                 answered_at=None))
@@ -151,29 +189,49 @@ class QuizStore:
 
     async def record_answer(self, showing: Showing, chosen: tuple[int, ...], correct: bool,
                             module: str, card: dict[str, Any] | None, card_due: datetime | None,
-                            when: datetime | None = None) -> bool:
-        """Claim the showing and store the answer and the card in one transaction.
+                            when: datetime | None = None, *, review: Review | None = None,
+                            exam_step: ExamStep | None = None,
+                            conn: AsyncConnection | None = None) -> bool:
+        """Claim the showing and store the answer, the card and the exam's step in one
+        transaction: all of it happens, or (a crash, a lost race) none of it.
 
-        Returns False (and changes nothing) when the showing was already answered: a double
-        click or a retried delivery counts once.
+        The card is `card`/`card_due`, or what `review` makes of the current card, read in the
+        same transaction. Returns False (and changes nothing) when the showing was already
+        answered: a double click or a retried delivery counts once.
         """
         now = when or self.clock()
         claim = (update(showings)
                  .where(showings.c.id == showing.id, showings.c.answered_at.is_(None))
                  .values(answered_at=now, picked=list(chosen)))
         elapsed = int((now - showing.shown_at).total_seconds() * 1000)
-        async with self.db.engine.begin() as conn:
-            if (await conn.execute(claim)).rowcount != 1:
+        async with self._tx(conn) as tx:
+            if (await tx.execute(claim)).rowcount != 1:
                 return False
-            await conn.execute(answers.insert().values(
+            await tx.execute(answers.insert().values(
                 showing_id=showing.id, tenant=showing.tenant, user_id=showing.user_id,
                 question_id=showing.question_id, module=module, mode=showing.mode,
                 chosen=list(chosen), correct=correct, elapsed_ms=max(elapsed, 0),
                 answered_at=now))
+            if review is not None:
+                existing = await self.get_card(showing.tenant, showing.user_id,
+                                               showing.question_id, conn=tx, for_update=True)
+                card, card_due = review(existing.card if existing else None)
             if card is not None and card_due is not None:
-                await self._save_card(conn, showing.tenant, showing.user_id,
+                await self._save_card(tx, showing.tenant, showing.user_id,
                                       showing.question_id, module, card, card_due, now)
+            if exam_step is not None:
+                await self._step_exam(tx, exam_step, now)
         return True
+
+    async def _step_exam(self, conn: AsyncConnection, step: ExamStep, now: datetime) -> None:
+        """Past the answered question; past the last one the exam is finished."""
+        last = step.position + 1 >= step.total
+        values: dict[str, Any] = {"position": step.position + 1}
+        if last:
+            values.update(status="finished", finished_at=now)
+        await conn.execute(update(exams).where(exams.c.id == step.exam_id,
+                                               exams.c.position == step.position,
+                                               exams.c.status == "open").values(**values))
 
     # -- cards ------------------------------------------------------------------------------
 
@@ -188,18 +246,33 @@ class QuizStore:
         await conn.execute(stmt)
 
     async def save_card(self, tenant: str, user_id: str, item_id: str, module: str,
-                        card: dict[str, Any], due: datetime) -> None:
-        async with self.db.engine.begin() as conn:
-            await self._save_card(conn, tenant, user_id, item_id, module, card, due, self.clock())
+                        card: dict[str, Any], due: datetime,
+                        conn: AsyncConnection | None = None) -> None:
+        async with self._tx(conn) as tx:
+            await self._save_card(tx, tenant, user_id, item_id, module, card, due, self.clock())
 
-    async def get_card(self, tenant: str, user_id: str, item_id: str) -> CardRow | None:
+    async def get_card(self, tenant: str, user_id: str, item_id: str,
+                       conn: AsyncConnection | None = None,
+                       for_update: bool = False) -> CardRow | None:
         stmt = select(cards).where(cards.c.tenant == tenant, cards.c.user_id == user_id,
                                    cards.c.item_id == item_id)
-        row = await self.db.first(stmt)
+        if for_update:
+            stmt = stmt.with_for_update()
+        if conn is not None:
+            row = (await conn.execute(stmt)).first()
+        else:
+            row = await self.db.first(stmt)
         return CardRow(row.item_id, row.module, row.card, as_utc(row.due) or utcnow()) \
             if row else None
 
-    async def cards(self, tenant: str, user_id: str) -> list[CardRow]:
+    async def cards(self, tenant: str, user_id: str, light: bool = False) -> list[CardRow]:
+        """The learner's cards; `light` leaves the FSRS state out (`card` is {}): enough to
+        know what is due and what was seen, without decoding every card."""
+        if light:
+            stmt = select(cards.c.item_id, cards.c.module, cards.c.due).where(
+                cards.c.tenant == tenant, cards.c.user_id == user_id)
+            return [CardRow(r.item_id, r.module, {}, as_utc(r.due) or utcnow())
+                    for r in await self.db.rows(stmt)]
         stmt = select(cards).where(cards.c.tenant == tenant, cards.c.user_id == user_id)
         rows = await self.db.rows(stmt)
         return [CardRow(r.item_id, r.module, r.card, as_utc(r.due) or utcnow()) for r in rows]
@@ -212,6 +285,35 @@ class QuizStore:
         rows = await self.db.rows(stmt)
         return [AnswerRow(r.question_id, r.module, r.mode, tuple(r.chosen), bool(r.correct),
                           as_utc(r.answered_at) or utcnow()) for r in rows]
+
+    async def answer_summary(self, tenant: str, user_id: str,
+                             with_days: bool = False) -> AnswerSummary:
+        """Counts per module and question (and the days answered), grouped in the database."""
+        correct = func.sum(case((answers.c.correct, 1), else_=0))
+        mine = (answers.c.tenant == tenant, answers.c.user_id == user_id)
+        stmt = (select(answers.c.module, answers.c.question_id, correct.label("correct"),
+                       func.count().label("answered"))
+                .where(*mine).group_by(answers.c.module, answers.c.question_id))
+        per_module: dict[str, list[int]] = {}
+        questions: set[str] = set()
+        for row in await self.db.rows(stmt):
+            counts = per_module.setdefault(row.module, [0, 0])
+            counts[0] += int(row.correct or 0)
+            counts[1] += int(row.answered)
+            questions.add(row.question_id)
+        days: set[date] = set()
+        if with_days:
+            if self.db.dialect == "postgresql":
+                day = func.date(func.timezone("UTC", answers.c.answered_at))
+            else:  # SQLite keeps UTC timestamps as text
+                day = func.date(answers.c.answered_at)
+            for row in await self.db.rows(select(day.label("day")).where(*mine).distinct()):
+                value = row.day
+                days.add(value if isinstance(value, date) else date.fromisoformat(str(value)))
+        total = sum(n for _, n in per_module.values())
+        right = sum(c for c, _ in per_module.values())
+        return AnswerSummary(total, right, {m: (c, n) for m, (c, n) in per_module.items()},
+                             frozenset(questions), frozenset(days))
 
     async def leaderboard(self, tenant: str, since: datetime | None,
                           limit: int = 10) -> list[tuple[str, str, int, int]]:

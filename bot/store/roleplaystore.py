@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from bot.store.database import Database, as_utc, utcnow
+from bot.store.quizstore import QuizStore, Review
 from bot.store.tables import roleplays
 
 
@@ -75,6 +76,29 @@ class RoleplayStore:
                 .values(state=state, status=status, score=score, updated_at=self.clock(),
                         version=session.version + 1))
         return await self.db.execute(stmt) == 1
+
+    async def finish(self, session: Session, state: dict[str, Any], score: int,
+                     card_item: str | None = None, module: str = "",
+                     review: Review | None = None) -> bool:
+        """Finish the session and rate the learner's card for it in one transaction: both
+        happen or neither (a crash in between cannot leave a finished role-play unrated)."""
+        now = self.clock()
+        stmt = (update(roleplays)
+                .where(roleplays.c.id == session.id, roleplays.c.version == session.version,
+                       roleplays.c.status == "open")
+                .values(state=state, status="finished", score=score, updated_at=now,
+                        version=session.version + 1))
+        async with self.db.engine.begin() as conn:
+            if (await conn.execute(stmt)).rowcount != 1:
+                return False
+            if card_item is not None and review is not None:
+                cards_store = QuizStore(self.db, self.clock)
+                existing = await cards_store.get_card(session.tenant, session.user_id, card_item,
+                                                      conn=conn, for_update=True)
+                card, due = review(existing.card if existing else None)
+                await cards_store.save_card(session.tenant, session.user_id, card_item, module,
+                                            card, due, conn=conn)
+        return True
 
     async def close(self, session: Session, status: str) -> bool:
         stmt = (update(roleplays).where(roleplays.c.id == session.id,

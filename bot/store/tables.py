@@ -7,6 +7,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
@@ -133,6 +134,8 @@ daily_subscriptions = Table(
 )
 
 # One post per subscription and local day: the unique key is the claim that makes it exactly once.
+# A claim carries a lease; an expired one is taken over. `attempted_at` means a post may have
+# reached the platform (checked before posting again); likewise for the reveal.
 daily_posts = Table(
     "daily_posts", metadata,
     Column("id", String(32), primary_key=True),
@@ -146,7 +149,16 @@ daily_posts = Table(
     Column("posted_at", DateTime(timezone=True), nullable=True),
     Column("reveal_at", DateTime(timezone=True), nullable=True),
     Column("revealed_at", DateTime(timezone=True), nullable=True),
+    Column("lease_until", DateTime(timezone=True), nullable=True),
+    Column("lease_token", String(32), nullable=True),
+    Column("attempted_at", DateTime(timezone=True), nullable=True),
+    Column("outcome", String(16), nullable=True),  # "unconfirmed": at-most-once gave up
+    Column("reveal_lease_until", DateTime(timezone=True), nullable=True),
+    Column("reveal_token", String(32), nullable=True),
+    Column("reveal_attempted_at", DateTime(timezone=True), nullable=True),
+    Column("reveal_message_id", String(200), nullable=True),
     UniqueConstraint("subscription_id", "local_date", name="uq_daily_post_day"),
+    Index("ix_daily_posts_open_reveals", "revealed_at", "reveal_at"),
 )
 
 daily_answers = Table(
@@ -157,4 +169,23 @@ daily_answers = Table(
     Column("chosen", Integer, nullable=False),
     Column("correct", Boolean, nullable=False),
     Column("answered_at", DateTime(timezone=True), nullable=False),
+)
+
+# Acknowledged work, written before the acknowledgement and finished by whoever holds its lease:
+# a replica that dies or is stopped mid-command leaves it to another (see bot/store/workstore.py).
+work_items = Table(
+    "work_items", metadata,
+    Column("id", String(200), primary_key=True),
+    Column("kind", String(32), nullable=False),  # e.g. slack.command, slack.action
+    Column("tenant", String(64), nullable=False),
+    Column("payload", JSON, nullable=False),  # what the platform sent: enough to do it again
+    Column("status", String(16), nullable=False),  # pending | done | failed
+    Column("attempts", Integer, nullable=False),
+    Column("owner", String(64), nullable=False),  # host:pid of the replica working on it
+    Column("lease_until", DateTime(timezone=True), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("error", String(200), nullable=True),
+    Index("ix_work_items_due", "status", "lease_until"),
+    Index("ix_work_items_updated", "updated_at"),
 )
