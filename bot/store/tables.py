@@ -189,3 +189,24 @@ work_items = Table(
     Index("ix_work_items_due", "status", "lease_until"),
     Index("ix_work_items_updated", "updated_at"),
 )
+
+# A learner's report against a question or an entry ("the answer is wrong", "outdated"); admins
+# list and resolve them, and the daily question skips a question while it has open reports.
+reports = Table(
+    "reports", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("tenant", String(64), nullable=False),
+    Column("user_id", String(128), nullable=False),
+    Column("user_name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False),  # question | entry
+    Column("item_id", String(160), nullable=False),
+    Column("text", String(1000), nullable=False),
+    Column("status", String(16), nullable=False),  # open | resolved
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("resolved_at", DateTime(timezone=True), nullable=True),
+    Column("resolved_by", String(128), nullable=True),
+    Column("resolution", String(500), nullable=True),
+    Index("ix_reports_item", "kind", "item_id", "status"),
+    Index("ix_reports_tenant", "tenant", "status", "created_at"),
+)
