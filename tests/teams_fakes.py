@@ -2,19 +2,27 @@
 
 `FakeConnector` speaks the Bot Connector REST API the way Teams does (POST a new activity,
 reply to one, PUT an update, POST /v3/conversations for a 1:1 chat, GET /v3/teams/{id}), plus
-the identity platform's token endpoint and the Graph call that lists a team's owners. It
-records every call and can answer 429/5xx on demand. `FakeBotFramework` is the OpenID
-metadata / JWKS server the Bot Framework signs tokens with, and mints tokens like it.
-Builders at the end make the activities Teams POSTs to a bot.
+the identity platform (OpenID discovery and the token endpoint, over HTTPS as MSAL insists, with
+a certificate made here: `trust_fake_identity_platform` makes MSAL trust it) and the Graph call
+that lists a team's owners. It records every call and can answer 429/5xx on demand.
+`FakeBotFramework` is the OpenID metadata / JWKS server the Bot Framework signs tokens with, and
+mints tokens like it. Builders at the end make the activities Teams POSTs to a bot;
+`RecordingAdapter` runs a turn in memory and keeps what the bot sent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
 import itertools
 import json
+import ssl
 import time
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from tempfile import mkdtemp
 from typing import Any
 from urllib.parse import unquote
 
@@ -22,8 +30,13 @@ import aiohttp
 import jwt
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from jwt.algorithms import RSAAlgorithm
+from microsoft_agents.activity import Activity, ConversationReference, ResourceResponse
+from microsoft_agents.hosting.core import ChannelAdapter, TurnContext
 
 from adapters.server import create_app
 from adapters.teams.adapter import TeamsAdapter
@@ -62,22 +75,33 @@ class FakeConnector(LoopbackServer):
     token_lifetime: int = 3600
     token_delay: float = 0.0
     server: TestServer | None = None
+    tls_port: int = 0
     _ids: Any = field(default_factory=lambda: itertools.count(1700000000001))
 
     async def start(self) -> FakeConnector:
         app = web.Application()
+        app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", self._discovery)
         app.router.add_post("/{tenant}/oauth2/v2.0/token", self._token)
         app.router.add_get("/graph/v1.0/teams/{group}/members", self._graph_members)
         app.router.add_route("*", "/v3/{tail:.*}", self._v3)
         await self.serve(app)
+        assert self.server is not None and self.server.runner is not None
+        tls = web.TCPSite(self.server.runner, "127.0.0.1", 0, ssl_context=server_tls())
+        await tls.start()
+        self.tls_port = tls._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
         return self
 
     @property
     def graph_url(self) -> str:
         return f"{self.url}/graph"
 
+    @property
+    def identity_url(self) -> str:
+        """The identity platform's root (HTTPS, as MSAL requires)."""
+        return f"https://127.0.0.1:{self.tls_port}"
+
     def login_url(self, tenant: str = "botframework.com") -> str:
-        return f"{self.url}/{tenant}"
+        return f"{self.identity_url}/{tenant}"
 
     # -- what the bot sent --------------------------------------------------------------------
 
@@ -98,6 +122,14 @@ class FakeConnector(LoopbackServer):
         return [activity_text(body) for body in self.sent]
 
     # -- handlers -----------------------------------------------------------------------------
+
+    async def _discovery(self, request: web.Request) -> web.Response:
+        """OpenID discovery, which MSAL reads before its first token request."""
+        base = f"{self.identity_url}/{request.match_info['tenant']}"
+        return web.json_response({
+            "issuer": f"{base}/v2.0", "token_endpoint": f"{base}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+            "token_endpoint_auth_methods_supported": ["client_secret_post"]})
 
     async def _token(self, request: web.Request) -> web.Response:
         form = dict(await request.post())
@@ -190,6 +222,7 @@ class FakeBotFramework(LoopbackServer):
     kid: str = "test-key-1"
     server: TestServer | None = None
     metadata_requests: int = 0
+    key_requests: int = 0
 
     async def start(self) -> FakeBotFramework:
         if self.private_key is None:
@@ -204,12 +237,17 @@ class FakeBotFramework(LoopbackServer):
     def metadata_url(self) -> str:
         return f"{self.url}/v1/.well-known/openidconfiguration"
 
+    @property
+    def keys_url(self) -> str:
+        return f"{self.url}/v1/keys"
+
     async def _metadata(self, request: web.Request) -> web.Response:
         self.metadata_requests += 1
         return web.json_response({"issuer": ISSUER, "jwks_uri": f"{self.url}/v1/keys",
                                   "id_token_signing_alg_values_supported": ["RS256"]})
 
     async def _keys(self, request: web.Request) -> web.Response:
+        self.key_requests += 1
         jwk = json.loads(RSAAlgorithm.to_jwk(self.private_key.public_key()))
         jwk.update({"kid": self.kid, "use": "sig", "endorsements": ["msteams"]})
         return web.json_response({"keys": [jwk]})
@@ -221,6 +259,73 @@ class FakeBotFramework(LoopbackServer):
                   "iat": now - 10, "exp": now + expires_in}
         return jwt.encode(claims, key or self.private_key, algorithm="RS256",
                           headers={"kid": kid or self.kid})
+
+
+# -- TLS for the identity platform -------------------------------------------------------------
+
+@cache
+def _certificate() -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 (made once per test run): (cert, key) PEM files."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake identity platform")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=7))
+            .add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    folder = Path(mkdtemp(prefix="teams-fake-tls-"))
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.TraditionalOpenSSL,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def server_tls() -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(*map(str, _certificate()))
+    return context
+
+
+def trusted_ca_bundle() -> str:
+    """The PEM file that makes MSAL (requests) trust the fake identity platform."""
+    return str(_certificate()[0])
+
+
+# -- a turn in memory ---------------------------------------------------------------------------
+
+class RecordingAdapter(ChannelAdapter):
+    """Runs the bot's turns without HTTP; keeps the activities it sent and the cards it updated."""
+
+    def __init__(self, on_turn: Any) -> None:
+        super().__init__()
+        self.on_turn = on_turn
+        self.sent: list[Activity] = []
+        self.updated: list[Activity] = []
+
+    async def receive(self, activity: dict[str, Any]) -> list[dict[str, Any]]:
+        """One turn; the activities the bot sent, as JSON."""
+        self.sent.clear()
+        await self.run_pipeline(TurnContext(self, Activity.model_validate(activity)), self.on_turn)
+        return [a.model_dump(by_alias=True, exclude_none=True, mode="json") for a in self.sent]
+
+    async def send_activities(self, context: TurnContext,
+                              activities: list[Activity]) -> list[ResourceResponse]:
+        self.sent += activities
+        return [ResourceResponse(id=f"sent-{len(self.sent)}") for _ in activities]
+
+    async def update_activity(self, context: TurnContext, activity: Activity) -> ResourceResponse:
+        self.updated.append(activity)
+        return ResourceResponse(id=activity.id)
+
+    async def delete_activity(self, context: TurnContext,
+                              reference: ConversationReference) -> None:
+        raise NotImplementedError
 
 
 # -- activities as Teams sends them --------------------------------------------------------------

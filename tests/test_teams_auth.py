@@ -1,6 +1,7 @@
-"""With an app id, /api/messages takes only Bot Framework tokens (checked against a local OpenID
-metadata / JWKS server, signed with an RSA key made here); replies carry our own bearer token;
-team owners are found through Graph; the environment is checked before anything starts.
+"""With an app id, /api/messages takes only Bot Framework tokens (checked against a local JWKS
+server, signed with an RSA key made here); replies carry our own bearer token, from MSAL and the
+fake identity platform; team owners are found through Graph; the environment is checked before
+anything starts and mapped onto the SDK's configuration.
 """
 
 from __future__ import annotations
@@ -15,18 +16,21 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from adapters.configure import ConfigError
 from adapters.teams.factory import build_teams_adapter
-from adapters.teams.settings import TeamsSettings
+from adapters.teams.settings import TeamsConfigError, TeamsSettings
 from bot.app import Core, build_core
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase
+from bot.model import Reply
 from bot.store.database import Database
 from tests.conftest import KNOWLEDGE
 from tests.teams_fakes import (
     APP_ID,
+    CHANNEL,
     TEAM,
     TEAM_GROUP,
     TENANT,
     Bot,
+    trusted_ca_bundle,
     FakeBotFramework,
     FakeConnector,
     activity_text,
@@ -56,7 +60,8 @@ async def framework(signing_key: Any) -> AsyncIterator[FakeBotFramework]:
 
 
 @pytest.fixture()
-async def connector() -> AsyncIterator[FakeConnector]:
+async def connector(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeConnector]:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", trusted_ca_bundle())  # MSAL trusts the fake
     fake = await FakeConnector(require_token=True).start()
     yield fake
     await fake.close()
@@ -74,8 +79,7 @@ def stateless_core(kb: KnowledgeBase) -> Core:
 
 def app_settings(framework: FakeBotFramework, connector: FakeConnector) -> TeamsSettings:
     return TeamsSettings(app_id=APP_ID, app_password=PASSWORD,
-                         openid_metadata_url=framework.metadata_url,
-                         emulator_openid_metadata_url=framework.metadata_url,
+                         signing_keys_url=framework.keys_url,
                          login_url=connector.login_url(), graph_url=connector.graph_url)
 
 
@@ -96,10 +100,28 @@ async def test_a_valid_token_is_accepted_and_replies_carry_our_cached_token(
     assert len(replies) == 2 and "Course topics" in activity_text(replies[0].body)
     assert {r.headers["Authorization"] for r in replies} == {"Bearer token-1"}
     [fetch] = connector.token_requests
+    assert fetch.pop("client_info", "1") == "1", "MSAL asks for client info; nothing else extra"
     assert fetch == {"tenant": "botframework.com", "grant_type": "client_credentials",
                      "client_id": APP_ID, "client_secret": PASSWORD,
                      "scope": "https://api.botframework.com/.default"}
-    assert framework.metadata_requests <= 1, "signing keys are cached"
+    assert framework.key_requests <= 1, "signing keys are cached"
+
+
+async def test_one_token_serves_turns_and_proactive_posts_alike(
+        bot: Bot, framework: FakeBotFramework, connector: FakeConnector, core: Core) -> None:
+    token = framework.token(service_url=connector.url)
+    assert await bot.post(channel(connector.url, "topics"), token=token) == 200
+    assert core.refs is not None
+    ref = await core.refs.get("teams", TENANT, CHANNEL)
+    assert ref is not None
+    await bot.adapter.outbound.post(ref, Reply("Question of the day"))
+    assert await bot.post(personal(connector.url, "help"), token=token) == 200
+    calls = [c for c in connector.calls if not c.path.startswith("/graph/")]
+    assert len(calls) >= 3
+    assert {c.headers["Authorization"] for c in calls} == {"Bearer token-1"}
+    bot_framework = [t for t in connector.token_requests
+                     if t["scope"] == "https://api.botframework.com/.default"]
+    assert len(bot_framework) == 1, "one MSAL token for turns and proactive posts"
 
 
 BAD_TOKENS: dict[str, Callable[[FakeBotFramework, str, Any], str | None]] = {
@@ -129,7 +151,7 @@ async def test_unreachable_signing_keys_give_503_not_a_pass(
         core: Core, framework: FakeBotFramework, connector: FakeConnector) -> None:
     settings = app_settings(framework, connector)
     unreachable = TeamsSettings(**{**settings.__dict__,
-                                   "openid_metadata_url": "http://127.0.0.1:9/nothing"})
+                                   "signing_keys_url": "http://127.0.0.1:9/nothing"})
     served = await start_bot(core, unreachable)
     try:
         token = framework.token(service_url=connector.url)
@@ -216,16 +238,61 @@ def test_unsafe_or_incomplete_settings_refuse_to_start(stateless_core: Core, env
     assert PASSWORD not in str(caught.value)
 
 
-def test_single_tenant_tokens_come_from_the_tenant_and_the_secret_is_never_printed() -> None:
-    settings = TeamsSettings.from_env({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": PASSWORD,
-                                       "MicrosoftAppType": "SingleTenant",
-                                       "MicrosoftAppTenantId": "contoso-tenant"})
-    assert settings is not None
-    assert settings.token_url() == \
-        "https://login.microsoftonline.com/contoso-tenant/oauth2/v2.0/token"
-    assert PASSWORD not in repr(settings)
+SDK = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+
+
+def test_bot_framework_names_map_onto_the_sdk_configuration(stateless_core: Core) -> None:
     multi = TeamsSettings.from_env({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": PASSWORD})
-    assert multi is not None and multi.token_url() == \
-        "https://login.microsoftonline.com/botframework.com/oauth2/v2.0/token"
-    assert multi.openid_metadata_url == \
-        "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    assert multi is not None
+    config = multi.agent_auth_configuration()
+    assert (config.CLIENT_ID, config.CLIENT_SECRET, config.AUTH_TYPE, config.TENANT_ID) == \
+        (APP_ID, PASSWORD, "ClientSecret", "botframework.com")
+    assert config.AUTHORITY == "https://login.microsoftonline.com/botframework.com"
+    assert config.VALIDATE_ISSUER and not config.ANONYMOUS_ALLOWED
+    assert "https://api.botframework.com" in config.ISSUERS
+
+    single = TeamsSettings.from_env({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": PASSWORD,
+                                     "MicrosoftAppType": "SingleTenant",
+                                     "MicrosoftAppTenantId": "contoso-tenant"})
+    assert single is not None
+    assert single.agent_auth_configuration().TENANT_ID == "contoso-tenant"
+    assert single.agent_auth_configuration().AUTHORITY == \
+        "https://login.microsoftonline.com/contoso-tenant"
+    assert single.agent_auth_configuration("other-tenant").AUTHORITY == \
+        "https://login.microsoftonline.com/other-tenant", "Graph tokens in the team's tenant"
+    assert PASSWORD not in repr(single)
+
+    adapter = build_teams_adapter(stateless_core, {"MicrosoftAppId": APP_ID,
+                                                   "MicrosoftAppPassword": PASSWORD})
+    assert adapter is not None
+    used = adapter.connections.get_default_connection_configuration()  # type: ignore[attr-defined]
+    assert (used.CLIENT_ID, used.CLIENT_SECRET, used.TENANT_ID) == \
+        (APP_ID, PASSWORD, "botframework.com"), "the SDK's SERVICE_CONNECTION"
+    local = build_teams_adapter(stateless_core, {"TEAMS_LOCAL": "true"}, bind_host="127.0.0.1")
+    assert local is not None and local.connections is None  # type: ignore[attr-defined]
+    assert local.auth.configuration.ANONYMOUS_ALLOWED  # type: ignore[attr-defined]
+
+
+def test_the_sdks_own_names_are_read_too() -> None:
+    env = {f"{SDK}CLIENTID": APP_ID, f"{SDK}CLIENTSECRET": PASSWORD,
+           f"{SDK}TENANTID": "contoso-tenant", f"{SDK}AUTHTYPE": "ClientSecret"}
+    settings = TeamsSettings.from_env(env)
+    assert settings is not None
+    assert (settings.app_id, settings.app_password, settings.app_type, settings.tenant) == \
+        (APP_ID, PASSWORD, "SingleTenant", "contoso-tenant")
+    multi = TeamsSettings.from_env({**env, f"{SDK}TENANTID": "botframework.com"})
+    assert multi is not None and multi.app_type == "MultiTenant"
+    assert TeamsSettings.from_env({**env, "MicrosoftAppId": "bf-name-wins"}).app_id == \
+        "bf-name-wins"  # type: ignore[union-attr]
+    authority = TeamsSettings.from_env({**env, f"{SDK}AUTHORITY": "https://login.example/t"})
+    assert authority is not None and authority.authority == "https://login.example/t"
+    with pytest.raises(TeamsConfigError, match="AUTHTYPE"):
+        TeamsSettings.from_env({**env, f"{SDK}AUTHTYPE": "UserManagedIdentity"})
+
+
+@pytest.mark.parametrize("name", ["TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL",
+                                  "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE"])
+def test_bot_framework_overrides_the_sdk_has_no_use_for_are_refused(name: str) -> None:
+    with pytest.raises(TeamsConfigError, match=name):
+        TeamsSettings.from_env({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": PASSWORD,
+                                name: "https://example.test"})

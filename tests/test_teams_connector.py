@@ -1,5 +1,5 @@
-"""Outbound calls to Teams: retried on 429 and 5xx with backoff, one token fetched and shared,
-refreshed before it expires without holding up the event loop.
+"""Outbound calls to Teams: retried on 429 and 5xx with backoff, a revoked token fetched again,
+MSAL's token reused and refreshed before it expires without holding up the event loop.
 """
 
 from __future__ import annotations
@@ -8,18 +8,18 @@ import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
+import aiohttp
 import pytest
 
 from adapters.teams.adapter import TeamsAdapter
-from adapters.teams.http import HttpClient, RetryPolicy, parse_retry_after
+from adapters.teams.connector import RetryPolicy, parse_retry_after
 from adapters.teams.settings import TeamsSettings
-from adapters.teams.tokens import CachedToken, ClientCredentials, TokenError
 from bot.app import Core, build_core
 from bot.config import Settings
 from bot.knowledge import KnowledgeBase
 from bot.model import ConversationRef, Reply
 from tests.conftest import KNOWLEDGE
-from tests.teams_fakes import APP_ID, BOT_ID, CHANNEL, TENANT, FakeConnector
+from tests.teams_fakes import APP_ID, BOT_ID, CHANNEL, TENANT, FakeConnector, trusted_ca_bundle
 
 PASSWORD = "s3cret-password"
 
@@ -34,16 +34,9 @@ class Sleeps:
         self.waits.append(seconds)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture()
-async def connector() -> AsyncIterator[FakeConnector]:
+async def connector(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeConnector]:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", trusted_ca_bundle())  # MSAL trusts the fake
     fake = await FakeConnector(require_token=True).start()
     yield fake
     await fake.close()
@@ -61,10 +54,11 @@ def channel_ref(connector: FakeConnector) -> ConversationRef:
         "conversation": {"id": CHANNEL, "conversationType": "channel", "tenantID": TENANT}})
 
 
-def adapter_for(core: Core, connector: FakeConnector, sleeps: Sleeps) -> TeamsAdapter:
-    settings = TeamsSettings(app_id=APP_ID, app_password=PASSWORD,
+def adapter_for(core: Core, connector: FakeConnector, sleeps: Sleeps | None = None,
+                secret: str = PASSWORD) -> TeamsAdapter:
+    settings = TeamsSettings(app_id=APP_ID, app_password=secret,
                              login_url=connector.login_url(), owner_check=False)
-    return TeamsAdapter(core, settings, http=HttpClient(sleep=sleeps))
+    return TeamsAdapter(core, settings, retry=RetryPolicy(sleep=sleeps or Sleeps()))
 
 
 async def test_429_and_5xx_are_retried_with_backoff_honouring_retry_after(
@@ -78,6 +72,7 @@ async def test_429_and_5xx_are_retried_with_backoff_honouring_retry_after(
     assert sleeps.waits[0] == 2.0
     assert 0.5 <= sleeps.waits[1] <= 1.0, "exponential backoff with jitter: 0.5 s * 2, halved"
     assert posts[-1].body["text"] == "<b>Hello</b> team"
+    assert posts[-1].body["conversation"]["tenantId"] == TENANT, "an old reference's tenantID"
 
 
 async def test_after_the_last_attempt_the_error_surfaces(core: Core,
@@ -87,7 +82,7 @@ async def test_after_the_last_attempt_the_error_surfaces(core: Core,
     await adapter.start()
     try:
         connector.failures = [(502, {})] * 4
-        with pytest.raises(Exception, match="Throttled"):
+        with pytest.raises(aiohttp.ClientResponseError, match="Throttled"):
             await adapter.outbound.update(channel_ref(connector), "1234", Reply("edit"))
         assert len(connector.updates) == RetryPolicy().attempts
         assert len(sleeps.waits) == RetryPolicy().attempts - 1
@@ -97,22 +92,17 @@ async def test_after_the_last_attempt_the_error_surfaces(core: Core,
 
 async def test_a_revoked_token_is_dropped_and_fetched_again(core: Core,
                                                            connector: FakeConnector) -> None:
-    adapter = adapter_for(core, connector, Sleeps())
+    adapter = adapter_for(core, connector)
     connector.rejected_tokens = {"token-1"}
     await adapter.outbound.post(channel_ref(connector), Reply("hi"))
     assert [c.headers["Authorization"] for c in connector.activities()] == \
         ["Bearer token-1", "Bearer token-2"]
 
 
-def credentials(connector: FakeConnector, secret: str = PASSWORD) -> ClientCredentials:
-    return ClientCredentials(f"{connector.login_url()}/oauth2/v2.0/token", APP_ID, secret,
-                             "https://api.botframework.com/.default")
-
-
-async def test_concurrent_callers_share_one_fetch_and_the_loop_keeps_running(
-        connector: FakeConnector) -> None:
-    connector.token_delay = 0.2
-    token = CachedToken(HttpClient(), credentials(connector))
+async def test_one_token_serves_many_posts_and_the_loop_keeps_running_while_it_is_fetched(
+        core: Core, connector: FakeConnector) -> None:
+    connector.token_delay = 0.3
+    adapter = adapter_for(core, connector)
     ticks = 0
 
     async def ticker() -> None:
@@ -122,30 +112,31 @@ async def test_concurrent_callers_share_one_fetch_and_the_loop_keeps_running(
             ticks += 1
 
     running = asyncio.create_task(ticker())
-    tokens = await asyncio.gather(*(token.token() for _ in range(10)))
+    await adapter.outbound.post(channel_ref(connector), Reply("first"))
     running.cancel()
-    assert set(tokens) == {"token-1"} and token.fetches == 1
-    assert ticks >= 10, "the event loop kept running while the token was fetched"
-    assert PASSWORD not in repr(token.credentials)
+    assert ticks >= 10, "the event loop kept running while MSAL fetched the token"
+    await asyncio.gather(*(adapter.outbound.post(channel_ref(connector), Reply(f"post {n}"))
+                           for n in range(5)))
+    assert len(connector.token_requests) == 1, "MSAL's cached token is reused"
+    assert {c.headers["Authorization"] for c in connector.activities()} == {"Bearer token-1"}
 
 
-async def test_tokens_are_refreshed_before_they_expire(connector: FakeConnector) -> None:
-    clock = Clock()
-    token = CachedToken(HttpClient(), credentials(connector), clock=clock)
-    assert await token.token() == "token-1"
-    clock.now += 3400  # a 3600 s token is used for 3570 s: 170 s left, inside the margin
-    assert await token.token() == "token-1", "still valid: answered at once"
-    await asyncio.sleep(0.2)  # the background refresh
-    assert await token.token() == "token-2"
-    clock.now += 4000
-    assert await token.token() == "token-3", "expired: fetched before answering"
+async def test_a_token_close_to_expiry_is_replaced_before_it_is_used(
+        core: Core, connector: FakeConnector) -> None:
+    connector.token_lifetime = 120  # less than the five minutes MSAL keeps in hand
+    adapter = adapter_for(core, connector)
+    await adapter.outbound.post(channel_ref(connector), Reply("one"))
+    await adapter.outbound.post(channel_ref(connector), Reply("two"))
+    first, second = (c.headers["Authorization"] for c in connector.activities())
+    assert first != second, "the second post did not reuse a token about to expire"
 
 
-async def test_a_wrong_secret_is_a_clear_error(connector: FakeConnector) -> None:
-    token = CachedToken(HttpClient(), credentials(connector, secret="wrong"))
-    with pytest.raises(TokenError, match="invalid_client") as caught:
-        await token.token()
+async def test_a_wrong_secret_is_a_clear_error(core: Core, connector: FakeConnector) -> None:
+    adapter = adapter_for(core, connector, secret="wrong")
+    with pytest.raises(ValueError, match="invalid_client") as caught:
+        await adapter.outbound.post(channel_ref(connector), Reply("hi"))
     assert "wrong" not in str(caught.value)
+    assert connector.activities() == []
 
 
 @pytest.mark.parametrize("value, seconds", [("3", 3.0), ("0", 0.0), (None, None),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from botbuilder.schema import Activity
+from microsoft_agents.activity import Activity
 
 from adapters.teams.inbound import (
     command_text,
@@ -71,13 +71,13 @@ def test_plain_replies_are_html_messages_and_replies_with_buttons_cards() -> Non
 
 
 def test_a_channel_message_is_read_with_its_thread_and_without_the_mention() -> None:
-    activity = Activity().deserialize(channel(SERVICE, "quiz   storage", thread="1699"))
+    activity = Activity.model_validate(channel(SERVICE, "quiz   storage", thread="1699"))
     assert command_text(activity) == "quiz storage"
     ctx = context_of(activity)
     assert (ctx.platform, ctx.tenant, ctx.channel, ctx.thread, ctx.direct) == \
         ("teams", TENANT, CHANNEL, "1699", False)
     assert (ctx.user, ctx.user_name) == ("aad-bob", "Bob")
-    assert command_text(Activity().deserialize(channel(SERVICE, "quiz", mention=False))) is None
+    assert command_text(Activity.model_validate(channel(SERVICE, "quiz", mention=False))) is None
     ref = conversation_ref(activity)
     assert ref.channel == CHANNEL and ref.reference["conversation"]["id"] == CHANNEL
     assert "user" not in ref.reference and "activityId" not in ref.reference
@@ -86,14 +86,14 @@ def test_a_channel_message_is_read_with_its_thread_and_without_the_mention() -> 
 def test_personal_text_is_the_whole_command_and_a_submit_is_an_action() -> None:
     mentioned = channel(SERVICE, "stats")
     mentioned["conversation"] = personal(SERVICE)["conversation"]
-    assert command_text(Activity().deserialize(mentioned)) == "stats", "a mention is dropped"
-    assert command_text(Activity().deserialize(personal(SERVICE, " stats "))) == "stats"
-    ctx = context_of(Activity().deserialize(personal(SERVICE, "stats")))
+    assert command_text(Activity.model_validate(mentioned)) == "stats", "a mention is dropped"
+    assert command_text(Activity.model_validate(personal(SERVICE, " stats "))) == "stats"
+    ctx = context_of(Activity.model_validate(personal(SERVICE, "stats")))
     assert ctx.direct and ctx.channel == "a:personal-29:alice" and ctx.thread is None
-    submit = Activity().deserialize(personal(SERVICE, value={"action_id": "quiz.answer",
+    submit = Activity.model_validate(personal(SERVICE, value={"action_id": "quiz.answer",
                                                              "value": "s1:2"}))
     assert submit_of(submit) == ("quiz.answer", "s1:2")
-    assert submit_of(Activity().deserialize(personal(SERVICE, value={"foo": 1}))) is None
+    assert submit_of(Activity.model_validate(personal(SERVICE, value={"foo": 1}))) is None
     assert split_conversation_id("19:x@thread.tacv2;messageid=42") == ("19:x@thread.tacv2", "42")
     assert split_conversation_id("a:personal") == ("a:personal", None)
 
@@ -101,18 +101,18 @@ def test_personal_text_is_the_whole_command_and_a_submit_is_an_action() -> None:
 def test_the_tenant_comes_from_channel_data_when_the_conversation_has_none() -> None:
     raw = channel(SERVICE, "help")
     del raw["conversation"]["tenantId"]
-    assert context_of(Activity().deserialize(raw)).tenant == TENANT
+    assert context_of(Activity.model_validate(raw)).tenant == TENANT
 
 
 def test_only_the_bots_own_mention_addresses_it_in_a_channel() -> None:
     other = channel(SERVICE, "quiz")
     other["entities"][0]["mentioned"] = {"id": "29:someone", "name": "Someone"}
     other["text"] = "<at>Someone</at> quiz"
-    assert command_text(Activity().deserialize(other)) is None
+    assert command_text(Activity.model_validate(other)) is None
     both = channel(SERVICE, "quiz <at>Someone</at>")
     both["entities"].append({"type": "mention", "text": "<at>Someone</at>",
                              "mentioned": {"id": "29:someone", "name": "Someone"}})
-    assert command_text(Activity().deserialize(both)) == "quiz <at>Someone</at>"
+    assert command_text(Activity.model_validate(both)) == "quiz <at>Someone</at>"
     hand_made = channel(SERVICE, "topics")
     del hand_made["entities"]
-    assert command_text(Activity().deserialize(hand_made)) == "topics", "no entities: <at>Bot</at>"
+    assert command_text(Activity.model_validate(hand_made)) == "topics", "no entities: <at>Bot</at>"

@@ -1,13 +1,10 @@
-"""The Microsoft Teams adapter: Bot Framework activities in, Adaptive Cards and messages out.
+"""The Microsoft Teams adapter on the Microsoft 365 Agents SDK: activities in, cards out.
 
-Every `botbuilder` / `botframework` import of the project lives in this package, so that a port
-to the Microsoft 365 Agents SDK touches nothing else. Modules, one job each:
+Every `microsoft_agents` import of the project lives in this package. Modules, one job each:
 
-- `settings`   what the environment asks for (app id, local mode, endpoint overrides)
-- `auth`       inbound token checks (CloudAdapter + ConfigurationBotFrameworkAuthentication)
-- `http`       the outbound aiohttp client: retries with backoff on 429/5xx, bearer tokens
-- `tokens`     outbound access tokens, cached and refreshed without blocking the event loop
-- `connector`  the SDK's ConnectorClient sending through `http`
+- `settings`   what the environment asks for, and the SDK's AgentAuthConfiguration of it
+- `auth`       inbound token checks (the SDK's JwtTokenValidator; 401 vs 503)
+- `connector`  outbound: the SDK's connector client and MSAL tokens, with retries on 429/5xx
 - `inbound`    activity -> Context / Message / Action, mention removal, conversation refs
 - `render`     Reply -> Teams message (HTML text) or Adaptive Card, user text made inert
 - `delivery`   where each reply goes: in place, card update, the user's personal chat

@@ -1,12 +1,15 @@
 """The Teams PlatformAdapter: POST /api/messages on the shared aiohttp server.
 
-A request is read and checked here rather than in `CloudAdapter.process`, which answers a
-missing Content-Type or a bad token with a 500: we answer 415 / 400 for bad requests, 401 for
-any token problem (missing, malformed, expired, wrong audience, unknown key, bad signature) and
-503 when the signing keys cannot be fetched, and nothing is sent in any of those cases. A valid
-activity runs through `CloudAdapter.process_activity` with the authentication result, and the
-HTTP answer is sent when the turn is done (replies are already posted by then). Invoke
-activities get the SDK's invoke response.
+A request is read and checked here rather than in the SDK's JWT middleware and
+`CloudAdapter.process`, which answer unreachable signing keys with 401 and an activity that does
+not validate with 500 (test_unreachable_signing_keys_give_503_not_a_pass,
+test_malformed_or_unauthenticated_activities_get_4xx_and_no_traceback): we answer 415 / 400 for
+bad requests, 401 for any token problem (missing, malformed, expired, wrong audience or issuer,
+unknown key, bad signature, a serviceurl claim for another host) and 503 when the signing keys
+cannot be fetched, and nothing is sent in any of those cases. A valid activity runs through the
+SDK's `CloudAdapter.process_activity` with the token's claims, and the HTTP answer is sent when
+the turn is done (replies are already posted by then). Invoke activities get the SDK's invoke
+response.
 
 In local mode (no app id) requests need no token, and replies go only to loopback service URLs
 (the Bot Framework Emulator, test fakes): anything else gets 403, so that an unauthenticated
@@ -21,19 +24,18 @@ import logging
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from botbuilder.core import TurnContext, serializer_helper
-from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes
+from microsoft_agents.activity import Activity, ActivityTypes
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import ClaimsIdentity, TurnContext
+from pydantic import ValidationError
 from yarl import URL
 
-from adapters.teams.auth import AuthFailed, AuthUnavailable, TeamsAuthentication
+from adapters.teams.auth import AuthFailed, AuthUnavailable, TokenCheck
 from adapters.teams.bot import TeamsBot
-from adapters.teams.connector import AiohttpConnectorFactory
-from adapters.teams.http import HttpClient
+from adapters.teams.connector import RetryPolicy, TeamsClientFactory, connection_manager
 from adapters.teams.outbound import TeamsOutbound
 from adapters.teams.owners import OwnerDirectory
 from adapters.teams.settings import TeamsSettings
-from adapters.teams.tokens import CachedToken, ClientCredentials
 from bot.app import Core
 from bot.ports import Outbound
 from bot.store.eventstore import EventStore
@@ -76,6 +78,33 @@ def is_loopback(url: str | None) -> bool:
         return False
 
 
+class _NoValidationTraceback(logging.Filter):
+    """The SDK logs every activity that does not validate as an ERROR with a traceback, so any
+    caller could fill the log; we refuse it with 400 and one line instead
+    (test_malformed_or_unauthenticated_activities_get_4xx_and_no_traceback)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Validation error for Activity")
+
+
+logging.getLogger("microsoft_agents.activity.activity").addFilter(_NoValidationTraceback())
+
+
+def same_host(claimed: str | None, service_url: str | None) -> bool:
+    """A token's serviceurl claim (when it has one) names the host the activity replies to.
+
+    The SDK compares them too but refuses a mismatch only with its outbound host validator on,
+    which also refuses every loopback connector (test_bad_tokens_get_401_and_nothing_is_sent
+    [other service url]).
+    """
+    if not claimed:
+        return True
+    try:
+        return (URL(claimed).host or "").casefold() == (URL(service_url or "").host or "").casefold()
+    except ValueError:
+        return False
+
+
 class _Refused(Exception):
     def __init__(self, status: int, reason: str, answer: str) -> None:
         super().__init__(reason)
@@ -83,24 +112,22 @@ class _Refused(Exception):
 
 
 class TeamsAdapter:
-    """Microsoft Teams through the Bot Framework, hosted by our aiohttp server."""
+    """Microsoft Teams through the Microsoft 365 Agents SDK, hosted by our aiohttp server."""
 
     name = "teams"
 
-    def __init__(self, core: Core, settings: TeamsSettings, http: HttpClient | None = None,
+    def __init__(self, core: Core, settings: TeamsSettings, retry: RetryPolicy | None = None,
                  owners: OwnerDirectory | None = None) -> None:
         self.core = core
         self.settings = settings
-        self.http = http or HttpClient()
-        self.token = None if settings.local_mode else CachedToken(self.http, ClientCredentials(
-            settings.token_url(), settings.app_id, settings.app_password,
-            settings.oauth_scope_default))
-        self.connectors = AiohttpConnectorFactory(self.http, self.token)
-        self.auth = TeamsAuthentication(settings, self.connectors)
-        self.cloud = CloudAdapter(self.auth)
+        self.auth = TokenCheck(settings)
+        self.connections = None if settings.local_mode else connection_manager(
+            self.auth.configuration)
+        self.cloud = CloudAdapter(channel_service_client_factory=TeamsClientFactory(
+            self.connections, retry or RetryPolicy()))
         self.cloud.on_turn_error = self._on_turn_error
         if owners is None and settings.owner_check and not settings.local_mode:
-            owners = OwnerDirectory(settings, self.http, self.token)
+            owners = OwnerDirectory(settings)
         events = EventStore(core.db) if core.db is not None else None
         self.bot = TeamsBot(core, owners, events)
         self.outbound: Outbound = TeamsOutbound(self.cloud, settings.app_id)
@@ -113,7 +140,6 @@ class TeamsAdapter:
         app.router.add_post(ROUTE, self.handle)
 
     async def start(self) -> None:
-        await self.http.start()
         if self.settings.local_mode:
             log.warning("*" * 78)
             log.warning(LOCAL_MODE_BANNER, ROUTE)
@@ -123,7 +149,7 @@ class TeamsAdapter:
                      self.settings.app_type)
 
     async def stop(self) -> None:
-        await self.http.close()
+        return None
 
     async def ready(self) -> bool:
         return True
@@ -132,21 +158,21 @@ class TeamsAdapter:
 
     async def handle(self, request: web.Request) -> web.Response:
         try:
-            auth, activity = await self._admit(request)
+            claims, activity = await self._admit(request)
         except _Refused as refused:
             log.warning("teams: refused a request from %s: %s (%d)", request.remote or "?",
                         refused.reason.replace("\n", " "), refused.status)
             return web.json_response({"error": refused.answer}, status=refused.status)
         try:
-            invoke = await self.cloud.process_activity(auth, activity, self.bot.on_turn)
+            invoke = await self.cloud.process_activity(claims, activity, self.bot.on_turn)
         except Exception:  # noqa: BLE001 - the Bot Framework retries on 5xx
             log.exception("Teams %s activity failed", activity.type)
             return web.json_response({"error": "internal error"}, status=500)
         if invoke is not None:
-            return web.json_response(serializer_helper(invoke.body), status=invoke.status)
+            return web.json_response(invoke.body, status=invoke.status)
         return web.Response(status=200)
 
-    async def _admit(self, request: web.Request) -> tuple[object, Activity]:
+    async def _admit(self, request: web.Request) -> tuple[ClaimsIdentity, Activity]:
         """Check a request before the SDK sees it: the token, the body, the activity's shape."""
         if not self.settings.local_mode and not request.headers.get("Authorization"):
             raise _Refused(401, "no Authorization header", "unauthorized")
@@ -158,19 +184,21 @@ class TeamsAdapter:
             raise _Refused(400, "body is not JSON", "the body is not JSON") from None
         if not isinstance(body, dict):
             raise _Refused(400, "body is not an object", "expected an activity object")
-        try:
-            activity = Activity().deserialize(body)
-        except Exception:  # noqa: BLE001 - msrest raises several kinds on bad shapes
-            raise _Refused(400, "not an activity", "not a Bot Framework activity") from None
-        if not activity.type or not isinstance(activity.type, str):
+        if not body.get("type") or not isinstance(body.get("type"), str):
             raise _Refused(400, "activity without a type", "the activity has no type")
         try:
-            auth = await self.auth.authenticate(activity, request.headers.get("Authorization"))
+            activity = Activity.model_validate(body)
+        except (ValidationError, ValueError, TypeError):
+            raise _Refused(400, "not an activity", "not a Bot Framework activity") from None
+        try:
+            claims = await self.auth.claims(request.headers.get("Authorization"))
         except AuthUnavailable:
             raise _Refused(503, "signing keys unavailable", "cannot check tokens right now"
                            ) from None
         except AuthFailed as exc:
             raise _Refused(401, str(exc)[:120], "unauthorized") from None
+        if not same_host(claims.get_claim_value("serviceurl"), activity.service_url):
+            raise _Refused(401, "serviceurl claim names another host", "unauthorized")
         if self.settings.local_mode and not is_loopback(activity.service_url):
             raise _Refused(403, "local mode: serviceUrl is not a loopback address",
                            "local mode replies only to loopback service URLs; set "
@@ -178,7 +206,7 @@ class TeamsAdapter:
         if not (activity.conversation and activity.conversation.id and activity.service_url):
             raise _Refused(400, "activity without a conversation or serviceUrl",
                            "the activity has no conversation or serviceUrl")
-        return auth, activity
+        return claims, activity
 
     async def _on_turn_error(self, turn: TurnContext, error: Exception) -> None:
         if turn.activity.type != ActivityTypes.message:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import logging
 
-from botbuilder.core import TurnContext
-from botbuilder.schema import ActivityTypes
+from microsoft_agents.activity import ActivityTypes
+from microsoft_agents.hosting.core import TurnContext
 
 from adapters.teams.delivery import Delivery
 from adapters.teams.inbound import (
@@ -91,7 +91,7 @@ class TeamsBot:
             return  # channel chatter that does not @mention the bot
         is_owner = False
         if self.owners is not None and conversation_type(activity) != PERSONAL:
-            is_owner = await self.owners.is_owner(activity)
+            is_owner = await self.owners.is_owner(turn)
         ctx = context_of(activity, is_admin=is_owner)
         replies = await self.core.router.handle(Message(ctx, text))
         await self.delivery.deliver(turn, ctx, replies, from_card=False)

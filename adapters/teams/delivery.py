@@ -22,13 +22,13 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from botbuilder.core import BotAdapter, TurnContext
-from botbuilder.schema import (
+from microsoft_agents.activity import (
     Activity,
     ChannelAccount,
     ConversationAccount,
     ConversationParameters,
 )
+from microsoft_agents.hosting.core import ConnectorClientBase, TurnContext
 
 from adapters.teams.inbound import PERSONAL, tenant_of
 from adapters.teams.render import message_html, to_activity
@@ -82,7 +82,7 @@ class Delivery:
         if known is not None:
             return known
         params = ConversationParameters(
-            is_group=False, bot=inbound.recipient,
+            is_group=False, agent=inbound.recipient,
             members=[ChannelAccount(id=inbound.from_property.id)],
             tenant_id=tenant or None,
             channel_data={"tenant": {"id": tenant}} if tenant else None)
@@ -92,7 +92,7 @@ class Delivery:
         self._chats[key] = str(created.id)
         if self._remember is not None:
             reference = {"conversation": {"id": created.id, "conversationType": PERSONAL,
-                                          "tenantID": tenant},
+                                          "tenantId": tenant},
                          "bot": {"id": inbound.recipient.id, "name": inbound.recipient.name},
                          "channelId": inbound.channel_id, "serviceUrl": inbound.service_url}
             try:
@@ -104,7 +104,7 @@ class Delivery:
     async def send_personal(self, turn: TurnContext, activity: Activity) -> bool:
         """Post in the sender's 1:1 chat with the bot; False when Teams will not allow it."""
         inbound = turn.activity
-        client = turn.turn_state.get(BotAdapter.BOT_CONNECTOR_CLIENT_KEY)
+        client = turn.services.get(ConnectorClientBase)
         if client is None or inbound.from_property is None or inbound.recipient is None:
             return False
         try:

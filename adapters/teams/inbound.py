@@ -18,8 +18,7 @@ import html
 import re
 from typing import Any
 
-from botbuilder.core import TurnContext
-from botbuilder.schema import Activity, ConversationReference
+from microsoft_agents.activity import Activity, ConversationReference
 
 from bot.model import Context, ConversationRef
 
@@ -54,12 +53,8 @@ def conversation_type(activity: Activity) -> str:
 
 def tenant_of(activity: Activity) -> str:
     conversation = activity.conversation
-    if conversation is not None:
-        # the SDK's schema maps "tenantID"; Teams sends "tenantId", which lands in extras
-        extras = getattr(conversation, "additional_properties", None) or {}
-        tenant = conversation.tenant_id or extras.get("tenantId")
-        if tenant:
-            return str(tenant)
+    if conversation is not None and conversation.tenant_id:
+        return str(conversation.tenant_id)
     data_tenant = channel_data(activity).get("tenant")
     if isinstance(data_tenant, dict) and data_tenant.get("id"):
         return str(data_tenant["id"])
@@ -91,8 +86,9 @@ def context_of(activity: Activity, is_admin: bool = False) -> Context:
 def _mention_entities(activity: Activity) -> list[dict[str, Any]]:
     found = []
     for entity in activity.entities or []:
-        if (entity.type or "").lower() == "mention":
-            found.append(dict(entity.additional_properties or {}))
+        props = entity.model_dump(by_alias=True, exclude_none=True, mode="json")
+        if str(props.get("type") or "").lower() == "mention":
+            found.append(props)
     return found
 
 
@@ -157,15 +153,16 @@ def submit_of(activity: Activity) -> tuple[str, str] | None:
 
 def reference_json(activity: Activity, conversation_id: str | None = None) -> dict[str, Any]:
     """The SDK's ConversationReference of the conversation (not of one message or user)."""
-    reference: ConversationReference = TurnContext.get_conversation_reference(activity)
+    reference = activity.get_conversation_reference()
     reference.activity_id = None
     reference.user = None
-    if reference.conversation is not None:
-        reference.conversation.id = conversation_id or split_conversation_id(
-            reference.conversation.id or "")[0]
-        reference.conversation.conversation_type = conversation_type(activity)
-        reference.conversation.tenant_id = tenant_of(activity) or None
-    serialized: dict[str, Any] = reference.serialize()
+    reference.locale = None
+    reference.conversation.id = conversation_id or split_conversation_id(
+        reference.conversation.id or "")[0]
+    reference.conversation.conversation_type = conversation_type(activity)
+    reference.conversation.tenant_id = tenant_of(activity) or None
+    serialized: dict[str, Any] = reference.model_dump(by_alias=True, exclude_none=True,
+                                                      mode="json")
     return serialized
 
 
@@ -189,6 +186,12 @@ def team_id_of(activity: Activity) -> str:
 
 
 def load_reference(ref: ConversationRef) -> ConversationReference:
-    """The SDK's ConversationReference back from our ConversationRef."""
-    reference: ConversationReference = ConversationReference().deserialize(ref.reference)
-    return reference
+    """The SDK's ConversationReference back from our ConversationRef.
+
+    References saved by the Bot Framework SDK spell the conversation's tenant `tenantID`.
+    """
+    data = {k: v for k, v in ref.reference.items() if k != TEAM_KEY}
+    conversation = dict(data.get("conversation") or {})
+    if "tenantID" in conversation:
+        conversation.setdefault("tenantId", conversation.pop("tenantID"))
+    return ConversationReference.model_validate({**data, "conversation": conversation})

@@ -1,7 +1,7 @@
 """The Outbound port the daily scheduler posts through: proactive messages into channels.
 
 Each call is a proactive turn (`CloudAdapter.continue_conversation` with our app id), so it gets
-a connector with the cached token. A post starts a new thread in the channel
+the SDK's connector client with MSAL's cached token. A post starts a new thread in the channel
 (POST /v3/conversations/{channel}/activities) and returns the new activity's id; a post with
 `thread` replies to that activity (POST /v3/conversations/{channel};messageid={thread}/
 activities/{thread}); an update replaces the card (PUT .../activities/{id}).
@@ -9,15 +9,14 @@ activities/{thread}); an update replaces the card (PUT .../activities/{id}).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from botbuilder.core import BotAdapter, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ChannelAccount, ConversationReference
-from botframework.connector.models import ErrorResponseException
+from microsoft_agents.activity import Activity, ChannelAccount, ConversationReference
+from microsoft_agents.hosting.core import ChannelServiceAdapter, ConnectorClientBase, TurnContext
 
-from adapters.teams.http import AT_MOST_ONCE
+from adapters.teams.connector import AT_MOST_ONCE
 from adapters.teams.inbound import CHANNEL, THREAD_MARK, load_reference
 from adapters.teams.render import to_activity
 from bot.model import ConversationRef, Reply
@@ -29,18 +28,19 @@ class TeamsOutbound:
 
     platform = "teams"
 
-    def __init__(self, adapter: CloudAdapter, app_id: str) -> None:
+    def __init__(self, adapter: ChannelServiceAdapter, app_id: str) -> None:
         self.adapter = adapter
         self.app_id = app_id
 
-    async def _proactive(self, reference: ConversationReference, work: Any) -> Any:
+    async def _proactive(self, reference: ConversationReference,
+                         work: Callable[[ConnectorClientBase], Awaitable[Any]]) -> Any:
         result: dict[str, Any] = {}
 
         async def callback(turn: TurnContext) -> None:
-            client = turn.turn_state[BotAdapter.BOT_CONNECTOR_CLIENT_KEY]
-            result["value"] = await work(client)
+            result["value"] = await work(turn.services.get(ConnectorClientBase))
 
-        await self.adapter.continue_conversation(reference, callback, bot_app_id=self.app_id)
+        await self.adapter.continue_conversation(
+            self.app_id, reference.get_continuation_activity(), callback)
         return result.get("value")
 
     @staticmethod
@@ -48,12 +48,12 @@ class TeamsOutbound:
         activity.channel_id = reference.channel_id or "msteams"
         activity.service_url = reference.service_url
         activity.conversation = reference.conversation
-        activity.from_property = reference.bot or ChannelAccount(id="")
+        activity.from_property = reference.agent or ChannelAccount(id="")
         return activity
 
     async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None,
                    key: str | None = None) -> str:
-        """Post (a `key`ed post at most once: see `http.AT_MOST_ONCE`).
+        """Post (a `key`ed post at most once: see `connector.AT_MOST_ONCE`).
 
         The connector cannot be asked whether a post landed, so a keyed post is never retried
         when its outcome is unknown; a clear refusal (4xx, or no connection at all) raises
@@ -64,10 +64,9 @@ class TeamsOutbound:
         marker = AT_MOST_ONCE.set(True)
         try:
             return await self._post(ref, reply, thread)
-        except ErrorResponseException as exc:
-            status = getattr(getattr(exc, "response", None), "status_code", 0) or 0
-            if 400 <= status < 500:
-                raise NotDelivered(f"Teams answered {status}") from None
+        except aiohttp.ClientResponseError as exc:
+            if 400 <= exc.status < 500:
+                raise NotDelivered(f"Teams answered {exc.status}") from None
             raise
         except aiohttp.ClientConnectorError as exc:
             raise NotDelivered(f"no connection to Teams ({type(exc).__name__})") from None
@@ -79,7 +78,7 @@ class TeamsOutbound:
         conversation_id = reference.conversation.id
         activity = self._address(to_activity(reply), reference)
 
-        async def send(client: Any) -> str:
+        async def send(client: ConnectorClientBase) -> str:
             if thread is None:
                 response = await client.conversations.send_to_conversation(conversation_id,
                                                                            activity)
@@ -101,7 +100,7 @@ class TeamsOutbound:
         activity = self._address(to_activity(reply, updating=True), reference)
         activity.id = message_id
 
-        async def put(client: Any) -> None:
+        async def put(client: ConnectorClientBase) -> None:
             await client.conversations.update_activity(reference.conversation.id, message_id,
                                                        activity)
 

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from microsoft_agents.activity import Activity, ActivityTypes, Attachment
 
 from bot.model import Reply
 
@@ -223,7 +223,7 @@ def needs_card(reply: Reply, updating: bool = False) -> bool:
 
 
 def to_activity(reply: Reply, updating: bool = False) -> Activity:
-    """The Bot Framework activity for one reply (a card when it has buttons or fields)."""
+    """The activity for one reply (a card when it has buttons or fields)."""
     if needs_card(reply, updating):
         return Activity(type=ActivityTypes.message, summary=summary(reply),
                         attachments=[Attachment(content_type=CARD_CONTENT_TYPE,

@@ -1,4 +1,4 @@
-"""What the environment asks of the Teams adapter, checked once at start-up.
+"""What the environment asks of the Teams adapter, checked once at start-up, and its SDK form.
 
 Teams is hosted when `MicrosoftAppId` is set, and then every request must carry a valid Bot
 Framework token. Without an app id Teams is off, unless *local mode* is asked for explicitly with
@@ -7,8 +7,10 @@ service URLs (tests, the Bot Framework Emulator), a loud warning at start, and `
 unless it listens on a loopback address. `AWS_QUIZ_ENV=production` refuses local mode, and
 `TEAMS_ENABLED=false` switches Teams off whatever else is set.
 
-The endpoint overrides use the SDK's own configuration names and exist for tests and sovereign
-clouds; their defaults are the public Azure cloud's.
+The Bot Framework names (`MicrosoftAppId`, `MicrosoftAppPassword`, `MicrosoftAppTenantId`,
+`MicrosoftAppType`) are read, and so are the Agents SDK's own names for the same settings
+(`CONNECTIONS__SERVICE_CONNECTION__SETTINGS__CLIENTID`, `...CLIENTSECRET`, `...TENANTID`,
+`...AUTHTYPE`, `...AUTHORITY`); `agent_auth_configuration()` is what the SDK is configured with.
 """
 
 from __future__ import annotations
@@ -17,14 +19,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from microsoft_agents.hosting.core import AgentAuthConfiguration, AuthTypes
+
 PUBLIC_LOGIN_URL = "https://login.microsoftonline.com"
-PUBLIC_OPENID_METADATA_URL = "https://login.botframework.com/v1/.well-known/openidconfiguration"
-PUBLIC_EMULATOR_OPENID_METADATA_URL = (
-    "https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration")
-PUBLIC_TOKEN_ISSUER = "https://api.botframework.com"
-PUBLIC_OAUTH_SCOPE = "https://api.botframework.com"
 PUBLIC_GRAPH_URL = "https://graph.microsoft.com"
-DEFAULT_CHANNEL_TENANT = "botframework.com"
+DEFAULT_CHANNEL_TENANT = "botframework.com"  # where multi-tenant bots get their tokens
+SDK_PREFIX = "CONNECTIONS__SERVICE_CONNECTION__SETTINGS__"
+RETIRED = {  # Bot Framework SDK overrides the Agents SDK has no use for
+    "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": "TEAMS_SIGNING_KEYS_URL",
+    "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL": "TEAMS_SIGNING_KEYS_URL",
+    "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": "nothing (the SDK knows the Bot Framework's issuers)",
+    "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": "nothing (the SDK picks the scope per cloud)",
+}
 
 _TRUE = {"1", "true", "yes", "on", "local"}
 _FALSE = {"0", "false", "no", "off"}
@@ -42,11 +48,8 @@ class TeamsSettings:
     app_password: str = field(default="", repr=False)
     app_tenant_id: str = ""
     app_type: str = "MultiTenant"
-    openid_metadata_url: str = PUBLIC_OPENID_METADATA_URL
-    emulator_openid_metadata_url: str = PUBLIC_EMULATOR_OPENID_METADATA_URL
-    token_issuer: str = PUBLIC_TOKEN_ISSUER
     login_url: str = ""  # the token authority, e.g. https://login.microsoftonline.com/botframework.com
-    oauth_scope: str = PUBLIC_OAUTH_SCOPE
+    signing_keys_url: str = ""  # the JWKS of Bot Framework tokens; "" = the SDK's (public cloud)
     graph_url: str = PUBLIC_GRAPH_URL
     owner_check: bool = True
 
@@ -56,12 +59,15 @@ class TeamsSettings:
         return not self.app_id
 
     @property
+    def tenant(self) -> str:
+        """The tenant the bot's own tokens come from."""
+        single = self.app_type.lower() == "singletenant"
+        return (self.app_tenant_id if single else "") or DEFAULT_CHANNEL_TENANT
+
+    @property
     def authority(self) -> str:
         """Where the bot gets its Bot Framework tokens (tenant included)."""
-        if self.login_url:
-            return self.login_url.rstrip("/")
-        tenant = self.app_tenant_id if self.app_type.lower() == "singletenant" else ""
-        return f"{PUBLIC_LOGIN_URL}/{tenant or DEFAULT_CHANNEL_TENANT}"
+        return self.login_url.rstrip("/") if self.login_url else f"{PUBLIC_LOGIN_URL}/{self.tenant}"
 
     @property
     def login_host(self) -> str:
@@ -69,15 +75,13 @@ class TeamsSettings:
         parts = urlsplit(self.authority)
         return f"{parts.scheme}://{parts.netloc}"
 
-    def token_url(self, tenant: str | None = None) -> str:
-        """The OAuth 2.0 token endpoint of our authority, or of `tenant` on the same host."""
-        base = self.authority if tenant is None else f"{self.login_host}/{tenant}"
-        return f"{base}/oauth2/v2.0/token"
-
-    @property
-    def oauth_scope_default(self) -> str:
-        scope = self.oauth_scope.rstrip("/")
-        return scope if scope.endswith("/.default") else f"{scope}/.default"
+    def agent_auth_configuration(self, tenant: str | None = None) -> AgentAuthConfiguration:
+        """The SDK's configuration of our app registration (for `tenant`: Graph tokens there)."""
+        authority = self.authority if tenant is None else f"{self.login_host}/{tenant}"
+        return AgentAuthConfiguration(
+            auth_type=AuthTypes.client_secret, client_id=self.app_id or None,
+            client_secret=self.app_password or None, tenant_id=tenant or self.tenant,
+            authority=authority, anonymous_allowed=self.local_mode, validate_issuer=True)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TeamsSettings | None:
@@ -90,11 +94,27 @@ class TeamsSettings:
         local = (env.get("TEAMS_LOCAL") or "").strip().lower()
         if local and local not in _TRUE | _FALSE:
             raise TeamsConfigError(f"TEAMS_LOCAL must be true or false, not {local!r}.")
+        for name, instead in RETIRED.items():
+            if env.get(name):
+                raise TeamsConfigError(f"{name} is no longer read (the Teams adapter runs on the "
+                                       f"Microsoft 365 Agents SDK): use {instead}.")
         wants_local = local in _TRUE
-        app_id = (env.get("MicrosoftAppId") or "").strip()
-        password = env.get("MicrosoftAppPassword") or ""
-        app_type = (env.get("MicrosoftAppType") or "MultiTenant").strip()
-        tenant = (env.get("MicrosoftAppTenantId") or "").strip()
+
+        def read(bf_name: str, sdk_name: str) -> str:
+            return (env.get(bf_name) or env.get(SDK_PREFIX + sdk_name) or "").strip()
+
+        app_id = read("MicrosoftAppId", "CLIENTID")
+        password = env.get("MicrosoftAppPassword") or env.get(SDK_PREFIX + "CLIENTSECRET") or ""
+        tenant = read("MicrosoftAppTenantId", "TENANTID")
+        app_type = (env.get("MicrosoftAppType") or "").strip()
+        sdk_auth = (env.get(SDK_PREFIX + "AUTHTYPE") or "").strip()
+        if not app_type:  # the SDK says how it authenticates, not whether it is single-tenant
+            if sdk_auth and sdk_auth.lower() != AuthTypes.client_secret.lower():
+                raise TeamsConfigError(f"{SDK_PREFIX}AUTHTYPE={sdk_auth} is not supported yet: "
+                                       f"use ClientSecret (docs/teams.md).")
+            sdk_tenant = (env.get(SDK_PREFIX + "TENANTID") or "").strip()
+            single = sdk_tenant and sdk_tenant.lower() != DEFAULT_CHANNEL_TENANT
+            app_type = "SingleTenant" if single else "MultiTenant"
         if password and not app_id:
             raise TeamsConfigError("MicrosoftAppPassword is set but MicrosoftAppId is not: set "
                                    "the bot's Microsoft App ID too (docs/teams.md).")
@@ -133,13 +153,9 @@ class TeamsSettings:
         owner_check = (env.get("TEAMS_OWNER_CHECK") or "true").strip().lower() not in _FALSE
         return cls(
             app_id=app_id, app_password=password, app_tenant_id=tenant, app_type=app_type,
-            openid_metadata_url=env.get("TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL")
-            or PUBLIC_OPENID_METADATA_URL,
-            emulator_openid_metadata_url=env.get("TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL")
-            or PUBLIC_EMULATOR_OPENID_METADATA_URL,
-            token_issuer=env.get("TO_BOT_FROM_CHANNEL_TOKEN_ISSUER") or PUBLIC_TOKEN_ISSUER,
-            login_url=env.get("TO_CHANNEL_FROM_BOT_LOGIN_URL") or "",
-            oauth_scope=env.get("TO_CHANNEL_FROM_BOT_OAUTH_SCOPE") or PUBLIC_OAUTH_SCOPE,
+            login_url=(env.get("TO_CHANNEL_FROM_BOT_LOGIN_URL") or env.get(SDK_PREFIX + "AUTHORITY")
+                       or "").strip(),
+            signing_keys_url=(env.get("TEAMS_SIGNING_KEYS_URL") or "").strip(),
             graph_url=(env.get("TEAMS_GRAPH_URL") or PUBLIC_GRAPH_URL).rstrip("/"),
             owner_check=owner_check and bool(app_id),
         )
