@@ -30,13 +30,13 @@ from tests.teams_fakes import (
     TEAM_GROUP,
     TENANT,
     Bot,
-    trusted_ca_bundle,
     FakeBotFramework,
     FakeConnector,
     activity_text,
     channel,
     personal,
     start_bot,
+    trusted_ca_bundle,
 )
 
 PASSWORD = "s3cret-password"

@@ -15,6 +15,7 @@ listed in AWS_QUIZ_ADMINS are admins everywhere (the core checks that list itsel
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from microsoft_agents.activity import ActivityTypes
 from microsoft_agents.hosting.core import TurnContext
@@ -96,7 +97,7 @@ class TeamsBot:
         replies = await self.core.router.handle(Message(ctx, text))
         await self.delivery.deliver(turn, ctx, replies, from_card=False)
 
-    def _bot_in(self, turn: TurnContext, members: list[object] | None) -> bool:
+    def _bot_in(self, turn: TurnContext, members: Sequence[object] | None) -> bool:
         bot_id = turn.activity.recipient.id if turn.activity.recipient else None
         return any(getattr(member, "id", None) == bot_id for member in members or [])
 

@@ -76,16 +76,17 @@ class Delivery:
     async def _personal_chat(self, turn: TurnContext, client: Any) -> str:
         """The id of the sender's 1:1 chat with the bot (created once, then remembered)."""
         inbound = turn.activity
+        assert inbound.from_property is not None and inbound.recipient is not None
         tenant = tenant_of(inbound)
         key = (inbound.service_url or "", tenant, inbound.from_property.id or "")
         known = self._chats.get(key)
         if known is not None:
             return known
-        params = ConversationParameters(
-            is_group=False, agent=inbound.recipient,
-            members=[ChannelAccount(id=inbound.from_property.id)],
-            tenant_id=tenant or None,
-            channel_data={"tenant": {"id": tenant}} if tenant else None)
+        wanted: dict[str, Any] = {"isGroup": False, "bot": inbound.recipient,
+                                  "members": [ChannelAccount(id=inbound.from_property.id)]}
+        if tenant:
+            wanted |= {"tenantId": tenant, "channelData": {"tenant": {"id": tenant}}}
+        params = ConversationParameters.model_validate(wanted)
         created = await client.conversations.create_conversation(params)
         if len(self._chats) >= MAX_REMEMBERED_CHATS:
             self._chats.clear()
@@ -104,7 +105,7 @@ class Delivery:
     async def send_personal(self, turn: TurnContext, activity: Activity) -> bool:
         """Post in the sender's 1:1 chat with the bot; False when Teams will not allow it."""
         inbound = turn.activity
-        client = turn.services.get(ConnectorClientBase)
+        client = turn.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
         if client is None or inbound.from_property is None or inbound.recipient is None:
             return False
         try:

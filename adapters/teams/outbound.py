@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from microsoft_agents.activity import Activity, ChannelAccount, ConversationReference
+from microsoft_agents.activity import Activity, ChannelAccount, ChannelId, ConversationReference
 from microsoft_agents.hosting.core import ChannelServiceAdapter, ConnectorClientBase, TurnContext
 
 from adapters.teams.connector import AT_MOST_ONCE
@@ -37,7 +37,10 @@ class TeamsOutbound:
         result: dict[str, Any] = {}
 
         async def callback(turn: TurnContext) -> None:
-            result["value"] = await work(turn.services.get(ConnectorClientBase))
+            client = turn.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
+            if client is None:
+                raise RuntimeError("the SDK gave the proactive turn no connector client")
+            result["value"] = await work(client)
 
         await self.adapter.continue_conversation(
             self.app_id, reference.get_continuation_activity(), callback)
@@ -45,7 +48,7 @@ class TeamsOutbound:
 
     @staticmethod
     def _address(activity: Activity, reference: ConversationReference) -> Activity:
-        activity.channel_id = reference.channel_id or "msteams"
+        activity.channel_id = reference.channel_id or ChannelId(channel="msteams")
         activity.service_url = reference.service_url
         activity.conversation = reference.conversation
         activity.from_property = reference.agent or ChannelAccount(id="")

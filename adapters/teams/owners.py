@@ -10,9 +10,9 @@ an app-only Graph token for the team's tenant:
 The team's Entra group id comes from channelData.team.aadGroupId, or else from the connector
 (the SDK's `fetch_team_details`: `GET {serviceUrl}/v3/teams/{teamId}`). Graph tokens come from
 the SDK's MSAL provider, one per tenant, each with its own token cache. Owners are cached per
-team for ten minutes. When Graph says no (consent not granted, no network), nobody is treated as an owner and a warning is
-logged; AWS_QUIZ_ADMINS still works. Only channel messages are checked: group chats and personal
-chats have no owners.
+team for ten minutes. When Graph says no (consent not granted, no network), nobody is treated
+as an owner and a warning is logged; AWS_QUIZ_ADMINS still works. Only channel messages are
+checked: group chats and personal chats have no owners.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class OwnerDirectory:
     async def _group_id(self, turn: TurnContext, team_id: str) -> str | None:
         if team_id in self._groups:
             return self._groups[team_id]
-        client = turn.services.get(ConnectorClientBase)
+        client = turn.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
         if not isinstance(client, TeamsConnectorClient):
             return None
         try:
