@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import io
 import json
 import struct
 import subprocess
 import sys
+import tomllib
 import zipfile
 import zlib
 from pathlib import Path
@@ -103,6 +105,16 @@ def test_deploy_teams_matches_what_the_code_generates() -> None:
         assert read_png((folder / name).read_bytes()) == read_png(expected[name]), \
             f"regenerate with: python -m adapters.teams.manifest deploy/teams ({name})"
     assert len(COMMANDS) == 10
+
+
+def test_an_installed_package_ships_the_icons() -> None:
+    """`pip install .` (the Docker image) copies only declared package data."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]["adapters.teams"]
+    icons = ROOT / "adapters" / "teams" / "icons"
+    for name, size in (("color.png", 192), ("outline.png", 32)):
+        assert any(fnmatch.fnmatch(f"icons/{name}", pattern) for pattern in declared)
+        assert read_png((icons / name).read_bytes())[:2] == (size, size)
 
 
 def test_the_command_runs_as_a_program(tmp_path: Path) -> None:

@@ -13,6 +13,6 @@ Every `microsoft_agents` import of the project lives in this package. Modules, o
 - `outbound`   the Outbound port the daily scheduler posts through (continue_conversation)
 - `adapter`    the PlatformAdapter: /api/messages, start/stop/ready
 - `factory`    build_teams_adapter(core, env)
-- `manifest`   the app package: manifest.json, icons (a tiny PNG writer), the zip
+- `manifest`   the app package: manifest.json, the icons (package data), the zip
 - `cli`        `aws-quiz teams package`
 """

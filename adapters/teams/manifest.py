@@ -1,29 +1,20 @@
 """The Teams app package: manifest.json (schema v1.17), a colour and an outline icon, the zip.
 
-The icons are drawn here with signed distances (anti-aliased) and written by a tiny PNG encoder
-(zlib + CRC chunks), so packaging needs nothing but the standard library:
-
-- `color.png`, 192x192: an orange ring and a white tick on AWS "squid ink" navy;
-- `outline.png`, 32x32: the same ring and tick in pure white on a transparent background, as
-  Teams requires for outline icons.
-
-`deploy/teams/` holds the same files with a placeholder app id; regenerate them with
-`python -m adapters.teams.manifest deploy/teams` after changing this module (a test checks that
-they match).
+The icons ship as package data in `adapters/teams/icons/`: `color.png` (192x192, an orange ring
+and a white tick on navy) and `outline.png` (32x32, the same in white on transparent, as Teams
+requires). `deploy/teams/` holds the same files with a placeholder app id; regenerate it with
+`python -m adapters.teams.manifest deploy/teams` (a test checks that it matches).
 """
 
 from __future__ import annotations
 
 import io
 import json
-import math
-import struct
 import sys
 import uuid
 import zipfile
-import zlib
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -34,8 +25,6 @@ PLACEHOLDER_APP_ID = "{{MicrosoftAppId}}"
 SCOPES = ("personal", "team", "groupChat")
 COLOR_ICON = "color.png"
 OUTLINE_ICON = "outline.png"
-COLOR_SIZE = 192
-OUTLINE_SIZE = 32
 
 COMMANDS: tuple[tuple[str, str], ...] = (
     ("help", "What I can do, with examples"),
@@ -103,109 +92,6 @@ def build_manifest(info: AppInfo) -> dict[str, Any]:
     }
 
 
-# -- a tiny PNG encoder --------------------------------------------------------------------------
-
-def encode_png(width: int, height: int, rgba_rows: Sequence[bytes]) -> bytes:
-    """8-bit RGBA, no interlace, filter 0 on every row."""
-    if len(rgba_rows) != height or any(len(row) != width * 4 for row in rgba_rows):
-        raise ValueError("rows do not match the size")
-
-    def chunk(tag: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + tag + data
-                + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF))
-
-    raw = b"".join(b"\x00" + row for row in rgba_rows)
-    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw, 9))
-            + chunk(b"IEND", b""))
-
-
-# -- the icons, drawn with signed distances (negative inside) -------------------------------------
-
-Shape = Callable[[float, float], float]
-
-
-def _rounded_square(size: float, radius: float) -> Shape:
-    half = size / 2
-
-    def distance(x: float, y: float) -> float:
-        qx, qy = abs(x - half) - (half - radius), abs(y - half) - (half - radius)
-        outside = math.hypot(max(qx, 0.0), max(qy, 0.0))
-        return outside + min(max(qx, qy), 0.0) - radius
-
-    return distance
-
-
-def _ring(cx: float, cy: float, radius: float, width: float) -> Shape:
-    return lambda x, y: abs(math.hypot(x - cx, y - cy) - radius) - width / 2
-
-
-def _polyline(points: Sequence[tuple[float, float]], width: float) -> Shape:
-    segments = list(zip(points, points[1:], strict=False))
-
-    def distance(x: float, y: float) -> float:
-        best = math.inf
-        for (ax, ay), (bx, by) in segments:
-            dx, dy = bx - ax, by - ay
-            t = max(0.0, min(1.0, ((x - ax) * dx + (y - ay) * dy) / (dx * dx + dy * dy)))
-            best = min(best, math.hypot(x - ax - t * dx, y - ay - t * dy))
-        return best - width / 2
-
-    return distance
-
-
-def _coverage(shape: Shape, x: int, y: int) -> float:
-    return min(max(0.5 - shape(x + 0.5, y + 0.5), 0.0), 1.0)
-
-
-def _draw(size: int, layers: Sequence[tuple[Shape, tuple[int, int, int]]],
-          transparent: bool) -> bytes:
-    rows = []
-    for y in range(size):
-        row = bytearray()
-        for x in range(size):
-            red = green = blue = alpha = 0.0
-            for shape, (r, g, b) in layers:
-                cover = _coverage(shape, x, y)
-                if cover <= 0:
-                    continue
-                red = r * cover + red * (1 - cover)
-                green = g * cover + green * (1 - cover)
-                blue = b * cover + blue * (1 - cover)
-                alpha = cover + alpha * (1 - cover)
-            if transparent:
-                row += bytes((255, 255, 255, round(alpha * 255)))
-            else:
-                scale = 1 / alpha if alpha > 0 else 0
-                row += bytes((round(red * scale), round(green * scale), round(blue * scale),
-                              round(alpha * 255)))
-        rows.append(bytes(row))
-    return encode_png(size, size, rows)
-
-
-NAVY = (0x23, 0x2F, 0x3E)
-ORANGE = (0xFF, 0x99, 0x00)
-WHITE = (0xFF, 0xFF, 0xFF)
-
-
-def color_icon() -> bytes:
-    """192x192: orange ring and white tick on navy, rounded corners."""
-    s = COLOR_SIZE / 192
-    return _draw(COLOR_SIZE, [
-        (_rounded_square(COLOR_SIZE, 36 * s), NAVY),
-        (_ring(96 * s, 96 * s, 58 * s, 14 * s), ORANGE),
-        (_polyline([(68 * s, 98 * s), (88 * s, 118 * s), (126 * s, 76 * s)], 15 * s), WHITE),
-    ], transparent=False)
-
-
-def outline_icon() -> bytes:
-    """32x32: the ring and tick in white on transparent."""
-    return _draw(OUTLINE_SIZE, [
-        (_ring(16, 16, 13, 2.5), WHITE),
-        (_polyline([(10.5, 16.5), (14.5, 20.5), (21.5, 12)], 3.0), WHITE),
-    ], transparent=True)
-
-
 # -- the package ---------------------------------------------------------------------------------
 
 def check_app_id(app_id: str) -> str:
@@ -221,8 +107,10 @@ def check_app_id(app_id: str) -> str:
 def package_files(info: AppInfo) -> dict[str, bytes]:
     """File name -> content of the app package."""
     manifest = json.dumps(build_manifest(info), indent=2, ensure_ascii=False) + "\n"
-    return {"manifest.json": manifest.encode("utf-8"), COLOR_ICON: color_icon(),
-            OUTLINE_ICON: outline_icon()}
+    icons = resources.files(__package__) / "icons"
+    return {"manifest.json": manifest.encode("utf-8"),
+            COLOR_ICON: (icons / COLOR_ICON).read_bytes(),
+            OUTLINE_ICON: (icons / OUTLINE_ICON).read_bytes()}
 
 
 def build_package(info: AppInfo) -> bytes:
