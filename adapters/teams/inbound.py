@@ -26,7 +26,6 @@ PERSONAL = "personal"
 CHANNEL = "channel"
 GROUP_CHAT = "groupChat"
 THREAD_MARK = ";messageid="
-_AT = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
 _SPACES = re.compile(r"\s+")
 
 
@@ -83,42 +82,6 @@ def context_of(activity: Activity, is_admin: bool = False) -> Context:
                    is_admin=is_admin)
 
 
-def _mention_entities(activity: Activity) -> list[dict[str, Any]]:
-    found = []
-    for entity in activity.entities or []:
-        props = entity.model_dump(by_alias=True, exclude_none=True, mode="json")
-        if str(props.get("type") or "").lower() == "mention":
-            found.append(props)
-    return found
-
-
-def bot_mentions(activity: Activity) -> list[str]:
-    """The literal texts (`<at>AWS Quiz</at>`) by which a message @mentions the bot.
-
-    Teams sends a mention entity per @mention; the bot's is the one whose `mentioned.id` is the
-    recipient. Without any mention entity (hand-made activities), an `<at>` naming the bot, or
-    a leading `<at>`, counts as the bot's mention.
-    """
-    bot_id = activity.recipient.id if activity.recipient else None
-    bot_name = ((activity.recipient.name or "") if activity.recipient else "").strip().lower()
-    entities = _mention_entities(activity)
-    literals: list[str] = []
-    for props in entities:
-        mentioned = props.get("mentioned") or {}
-        if bot_id and isinstance(mentioned, dict) and mentioned.get("id") == bot_id:
-            literal = props.get("text")
-            name = mentioned.get("name") or ""
-            literals.append(literal if isinstance(literal, str) and literal
-                            else f"<at>{name}</at>")
-    text = activity.text or ""
-    for match in _AT.finditer(text):
-        inner = html.unescape(match.group(1)).strip().lower()
-        leading = not entities and not text[:match.start()].strip()
-        if (bot_name and inner == bot_name) or leading:
-            literals.append(match.group(0))
-    return literals
-
-
 def clean_text(text: str) -> str:
     """Entities decoded, non-breaking spaces and runs of whitespace collapsed."""
     return _SPACES.sub(" ", html.unescape(text).replace("\u00a0", " ")).strip()
@@ -127,15 +90,19 @@ def clean_text(text: str) -> str:
 def command_text(activity: Activity) -> str | None:
     """The command a message carries, or None when it is not addressed to the bot.
 
-    In a personal chat all of the text; elsewhere only a message that @mentions the bot, with
-    the mention removed.
+    In a personal chat all of the text; elsewhere only a message that @mentions the bot (the
+    SDK's mention entities), with the mention removed. Hand-made activities without mention
+    entities address the bot by `<at>its name</at>` (test_only_the_bots_own_mention_addresses_it
+    _in_a_channel).
     """
-    text = activity.text or ""
-    mentions = bot_mentions(activity)
-    if not mentions and conversation_type(activity) != PERSONAL:
+    mentioned = activity.is_recipient_mentioned()
+    text = activity.model_copy().remove_recipient_mention() if mentioned else activity.text or ""
+    name = activity.recipient.name if activity.recipient else None
+    if not activity.get_mentions() and name:
+        text, found = re.subn(f"<at>{re.escape(name)}</at>", " ", text, flags=re.IGNORECASE)
+        mentioned = found > 0
+    if not mentioned and conversation_type(activity) != PERSONAL:
         return None
-    for literal in mentions:
-        text = text.replace(literal, " ")
     return clean_text(text)
 
 
