@@ -13,8 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
-from microsoft_agents.activity import Activity, ChannelAccount, ChannelId, ConversationReference
-from microsoft_agents.hosting.core import ChannelServiceAdapter, ConnectorClientBase, TurnContext
+from microsoft_agents.hosting.core import ChannelServiceAdapter, TurnContext
 
 from adapters.teams.connector import AT_MOST_ONCE
 from adapters.teams.inbound import CHANNEL, THREAD_MARK, load_reference
@@ -32,27 +31,21 @@ class TeamsOutbound:
         self.adapter = adapter
         self.app_id = app_id
 
-    async def _proactive(self, reference: ConversationReference,
-                         work: Callable[[ConnectorClientBase], Awaitable[Any]]) -> Any:
+    async def _proactive(self, ref: ConversationRef, thread: str | None,
+                         work: Callable[[TurnContext], Awaitable[Any]]) -> Any:
+        """`work` in a proactive turn in the channel, or in `thread` (a reply to its root)."""
+        reference = load_reference(ref)
+        if thread is not None and reference.conversation.conversation_type == CHANNEL:
+            reference.conversation.id = f"{reference.conversation.id}{THREAD_MARK}{thread}"
         result: dict[str, Any] = {}
 
         async def callback(turn: TurnContext) -> None:
-            client = turn.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
-            if client is None:
-                raise RuntimeError("the SDK gave the proactive turn no connector client")
-            result["value"] = await work(client)
+            turn.activity.id = thread  # the SDK's turn would reply to its made-up activity id
+            result["value"] = await work(turn)
 
         await self.adapter.continue_conversation(
             self.app_id, reference.get_continuation_activity(), callback)
         return result.get("value")
-
-    @staticmethod
-    def _address(activity: Activity, reference: ConversationReference) -> Activity:
-        activity.channel_id = reference.channel_id or ChannelId(channel="msteams")
-        activity.service_url = reference.service_url
-        activity.conversation = reference.conversation
-        activity.from_property = reference.agent or ChannelAccount(id="")
-        return activity
 
     async def post(self, ref: ConversationRef, reply: Reply, thread: str | None = None,
                    key: str | None = None) -> str:
@@ -62,49 +55,25 @@ class TeamsOutbound:
         when its outcome is unknown; a clear refusal (4xx, or no connection at all) raises
         NotDelivered, anything else is left to the caller as an unknown outcome.
         """
-        if key is None:
-            return await self._post(ref, reply, thread)
-        marker = AT_MOST_ONCE.set(True)
+        marker = AT_MOST_ONCE.set(key is not None)
         try:
-            return await self._post(ref, reply, thread)
+            response = await self._proactive(
+                ref, thread, lambda turn: turn.send_activity(to_activity(reply)))
         except aiohttp.ClientResponseError as exc:
-            if 400 <= exc.status < 500:
+            if key is not None and 400 <= exc.status < 500:
                 raise NotDelivered(f"Teams answered {exc.status}") from None
             raise
         except aiohttp.ClientConnectorError as exc:
-            raise NotDelivered(f"no connection to Teams ({type(exc).__name__})") from None
+            if key is not None:
+                raise NotDelivered(f"no connection to Teams ({type(exc).__name__})") from None
+            raise
         finally:
             AT_MOST_ONCE.reset(marker)
-
-    async def _post(self, ref: ConversationRef, reply: Reply, thread: str | None) -> str:
-        reference = load_reference(ref)
-        conversation_id = reference.conversation.id
-        activity = self._address(to_activity(reply), reference)
-
-        async def send(client: ConnectorClientBase) -> str:
-            if thread is None:
-                response = await client.conversations.send_to_conversation(conversation_id,
-                                                                           activity)
-            else:
-                target = conversation_id
-                if reference.conversation.conversation_type == CHANNEL:
-                    target = f"{conversation_id}{THREAD_MARK}{thread}"
-                activity.reply_to_id = thread
-                response = await client.conversations.reply_to_activity(target, thread, activity)
-            return str(response.id) if response is not None and response.id else ""
-
-        message_id: str = await self._proactive(reference, send)
-        if not message_id:
+        if response is None or not response.id:
             raise RuntimeError("the Teams connector did not return the new message's id")
-        return message_id
+        return str(response.id)
 
     async def update(self, ref: ConversationRef, message_id: str, reply: Reply) -> None:
-        reference = load_reference(ref)
-        activity = self._address(to_activity(reply, updating=True), reference)
+        activity = to_activity(reply, updating=True)
         activity.id = message_id
-
-        async def put(client: ConnectorClientBase) -> None:
-            await client.conversations.update_activity(reference.conversation.id, message_id,
-                                                       activity)
-
-        await self._proactive(reference, put)
+        await self._proactive(ref, None, lambda turn: turn.update_activity(activity))
