@@ -27,11 +27,12 @@ from microsoft_agents.activity import (
     ChannelAccount,
     ConversationAccount,
     ConversationParameters,
+    ConversationReference,
 )
 from microsoft_agents.hosting.core import ConnectorClientBase, TurnContext
 
 from adapters.teams.inbound import PERSONAL, tenant_of
-from adapters.teams.render import message_html, to_activity
+from adapters.teams.render import to_activity
 from bot.model import Context, ConversationRef, Reply
 from bot.text import escape_md
 
@@ -46,7 +47,7 @@ class Delivery:
     def __init__(self,
                  remember: Callable[[ConversationRef], Awaitable[None]] | None = None) -> None:
         self._remember = remember  # keeps the personal chats reachable for later
-        self._chats: dict[tuple[str, str, str], str] = {}
+        self._chats: dict[tuple[str, str, str], ConversationReference] = {}
 
     async def deliver(self, turn: TurnContext, ctx: Context, replies: Sequence[Reply],
                       from_card: bool) -> None:
@@ -73,51 +74,47 @@ class Delivery:
             note = Reply(f"{name}: I've answered in our personal chat.")
             await turn.send_activity(to_activity(note))
 
-    async def _personal_chat(self, turn: TurnContext, client: Any) -> str:
-        """The id of the sender's 1:1 chat with the bot (created once, then remembered)."""
+    async def _personal_chat(self, turn: TurnContext, client: Any) -> ConversationReference:
+        """The sender's 1:1 chat with the bot (created once, then remembered)."""
         inbound = turn.activity
-        assert inbound.from_property is not None and inbound.recipient is not None
+        sender, bot = inbound.from_property, inbound.recipient
+        assert sender is not None and bot is not None  # send_personal checked
         tenant = tenant_of(inbound)
-        key = (inbound.service_url or "", tenant, inbound.from_property.id or "")
+        key = (inbound.service_url or "", tenant, sender.id or "")
         known = self._chats.get(key)
         if known is not None:
             return known
-        wanted: dict[str, Any] = {"isGroup": False, "bot": inbound.recipient,
-                                  "members": [ChannelAccount(id=inbound.from_property.id)]}
+        wanted: dict[str, Any] = {"isGroup": False, "bot": bot,
+                                  "members": [ChannelAccount(id=sender.id)]}
         if tenant:
             wanted |= {"tenantId": tenant, "channelData": {"tenant": {"id": tenant}}}
-        params = ConversationParameters.model_validate(wanted)
-        created = await client.conversations.create_conversation(params)
+        created = await client.conversations.create_conversation(
+            ConversationParameters.model_validate(wanted))
+        chat = ConversationReference(
+            conversation=ConversationAccount(id=created.id, conversation_type=PERSONAL,
+                                             tenant_id=tenant or None),
+            agent=bot, user=ChannelAccount(id=sender.id, name=sender.name),
+            channel_id=inbound.channel_id, service_url=inbound.service_url)
         if len(self._chats) >= MAX_REMEMBERED_CHATS:
             self._chats.clear()
-        self._chats[key] = str(created.id)
+        self._chats[key] = chat
         if self._remember is not None:
-            reference = {"conversation": {"id": created.id, "conversationType": PERSONAL,
-                                          "tenantId": tenant},
-                         "bot": {"id": inbound.recipient.id, "name": inbound.recipient.name},
-                         "channelId": inbound.channel_id, "serviceUrl": inbound.service_url}
+            reference = chat.model_dump(by_alias=True, exclude_none=True, mode="json")
             try:
                 await self._remember(ConversationRef("teams", tenant, created.id, reference))
             except Exception:  # noqa: BLE001
                 log.warning("could not save the personal chat's reference", exc_info=True)
-        return str(created.id)
+        return chat
 
     async def send_personal(self, turn: TurnContext, activity: Activity) -> bool:
         """Post in the sender's 1:1 chat with the bot; False when Teams will not allow it."""
-        inbound = turn.activity
         client = turn.services.get(ConnectorClientBase)  # type: ignore[type-abstract]
-        if client is None or inbound.from_property is None or inbound.recipient is None:
+        if client is None or turn.activity.from_property is None or turn.activity.recipient is None:
             return False
         try:
             chat = await self._personal_chat(turn, client)
-            activity.conversation = ConversationAccount(id=chat, conversation_type=PERSONAL,
-                                                        tenant_id=tenant_of(inbound) or None)
-            activity.from_property = inbound.recipient
-            activity.recipient = ChannelAccount(id=inbound.from_property.id,
-                                                name=inbound.from_property.name)
-            activity.channel_id = inbound.channel_id
-            activity.service_url = inbound.service_url
-            await client.conversations.send_to_conversation(chat, activity)
+            await client.conversations.send_to_conversation(
+                chat.conversation.id, activity.apply_conversation_reference(chat))
         except Exception:  # noqa: BLE001 - the caller falls back to a note in the channel
             log.warning("could not message a user in their personal chat", exc_info=True)
             return False
@@ -125,8 +122,7 @@ class Delivery:
 
     async def _no_personal_chat(self, turn: TurnContext, ctx: Context) -> None:
         who = ctx.user_name or "there"
-        text = (f"Hi {escape_md(who)}, I have a private answer for you but Teams would not let me "
-                "open a chat with you. Add **AWS Quiz** for yourself (Apps, search AWS Quiz, "
-                "Add), then try again.")
-        await turn.send_activity(Activity(type="message", text=message_html(text),
-                                          text_format="xml"))
+        await turn.send_activity(to_activity(Reply(
+            f"Hi {escape_md(who)}, I have a private answer for you but Teams would not let me "
+            "open a chat with you. Add **AWS Quiz** for yourself (Apps, search AWS Quiz, Add), "
+            "then try again.")))
