@@ -18,7 +18,6 @@ caller cannot make the bot post to other hosts.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import logging
 from urllib.parse import urlsplit
@@ -33,6 +32,7 @@ from yarl import URL
 from adapters.teams.auth import AuthFailed, AuthUnavailable, TokenCheck
 from adapters.teams.bot import TeamsBot
 from adapters.teams.connector import RetryPolicy, TeamsClientFactory, connection_manager
+from adapters.teams.factory import is_loopback_host
 from adapters.teams.outbound import TeamsOutbound
 from adapters.teams.owners import OwnerDirectory
 from adapters.teams.settings import TeamsSettings
@@ -68,14 +68,7 @@ def is_loopback(url: str | None) -> bool:
     if parsed.scheme not in ("http", "https") or parsed.user or parsed.password:
         return False
     host = (parsed.host or "").lower().rstrip(".")
-    if host != (std.hostname or "").lower().rstrip("."):
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+    return host == (std.hostname or "").lower().rstrip(".") and is_loopback_host(host)
 
 
 class _NoValidationTraceback(logging.Filter):
@@ -140,11 +133,7 @@ class TeamsAdapter:
         app.router.add_post(ROUTE, self.handle)
 
     async def start(self) -> None:
-        if self.settings.local_mode:
-            log.warning("*" * 78)
-            log.warning(LOCAL_MODE_BANNER, ROUTE)
-            log.warning("*" * 78)
-        else:
+        if not self.settings.local_mode:  # local mode said so loudly when it was built
             log.info("Teams enabled at %s for app id %s (%s)", ROUTE, self.settings.app_id,
                      self.settings.app_type)
 
