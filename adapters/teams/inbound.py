@@ -26,6 +26,7 @@ PERSONAL = "personal"
 CHANNEL = "channel"
 GROUP_CHAT = "groupChat"
 THREAD_MARK = ";messageid="
+TEAM_KEY = "awsQuizTeamId"
 _SPACES = re.compile(r"\s+")
 
 
@@ -42,12 +43,11 @@ def channel_data(activity: Activity) -> dict[str, Any]:
 
 def conversation_type(activity: Activity) -> str:
     conversation = activity.conversation
-    kind = getattr(conversation, "conversation_type", None) if conversation else None
-    if kind:
-        return str(kind)
+    if conversation is not None and conversation.conversation_type:
+        return str(conversation.conversation_type)
     if channel_data(activity).get("channel"):
         return CHANNEL
-    return PERSONAL if not getattr(conversation, "is_group", False) else GROUP_CHAT
+    return GROUP_CHAT if conversation is not None and conversation.is_group else PERSONAL
 
 
 def tenant_of(activity: Activity) -> str:
@@ -60,14 +60,6 @@ def tenant_of(activity: Activity) -> str:
     return ""
 
 
-def user_of(activity: Activity) -> tuple[str, str]:
-    """(stable user id, display name): the Entra object id when Teams sends one."""
-    sender = activity.from_property
-    if sender is None:
-        return "", ""
-    return str(sender.aad_object_id or sender.id or ""), str(sender.name or "")
-
-
 def team_of(activity: Activity) -> dict[str, Any]:
     team = channel_data(activity).get("team")
     return team if isinstance(team, dict) else {}
@@ -76,15 +68,12 @@ def team_of(activity: Activity) -> dict[str, Any]:
 def context_of(activity: Activity, is_admin: bool = False) -> Context:
     """The neutral Context of an inbound activity."""
     base, thread = split_conversation_id(activity.conversation.id if activity.conversation else "")
-    user, name = user_of(activity)
+    sender = activity.from_property  # the user is the Entra object id when Teams sends one
+    user = str(sender.aad_object_id or sender.id or "") if sender else ""
+    name = str(sender.name or "") if sender else ""
     return Context(platform="teams", tenant=tenant_of(activity), user=user, user_name=name,
                    channel=base, thread=thread, direct=conversation_type(activity) == PERSONAL,
                    is_admin=is_admin)
-
-
-def clean_text(text: str) -> str:
-    """Entities decoded, non-breaking spaces and runs of whitespace collapsed."""
-    return _SPACES.sub(" ", html.unescape(text).replace("\u00a0", " ")).strip()
 
 
 def command_text(activity: Activity) -> str | None:
@@ -103,7 +92,7 @@ def command_text(activity: Activity) -> str | None:
         mentioned = found > 0
     if not mentioned and conversation_type(activity) != PERSONAL:
         return None
-    return clean_text(text)
+    return _SPACES.sub(" ", html.unescape(text).replace("\u00a0", " ")).strip()
 
 
 def submit_of(activity: Activity) -> tuple[str, str] | None:
@@ -118,38 +107,24 @@ def submit_of(activity: Activity) -> tuple[str, str] | None:
     return action_id, raw if isinstance(raw, str) else str(raw)
 
 
-def reference_json(activity: Activity, conversation_id: str | None = None) -> dict[str, Any]:
-    """The SDK's ConversationReference of the conversation (not of one message or user)."""
-    reference = activity.get_conversation_reference()
-    reference.activity_id = None
-    reference.user = None
-    reference.locale = None
-    reference.conversation.id = conversation_id or split_conversation_id(
-        reference.conversation.id or "")[0]
-    reference.conversation.conversation_type = conversation_type(activity)
-    reference.conversation.tenant_id = tenant_of(activity) or None
-    serialized: dict[str, Any] = reference.model_dump(by_alias=True, exclude_none=True,
-                                                      mode="json")
-    return serialized
-
-
-def conversation_ref(activity: Activity, conversation_id: str | None = None) -> ConversationRef:
-    """Our ConversationRef of the conversation an activity came from."""
-    channel = conversation_id or split_conversation_id(
-        activity.conversation.id if activity.conversation else "")[0]
-    reference = reference_json(activity, channel)
-    team = team_id_of(activity)
-    if team:
-        reference[TEAM_KEY] = team  # ours, beside the SDK's fields: forget a team's channels at once
-    return ConversationRef("teams", tenant_of(activity), channel, reference)
-
-
-TEAM_KEY = "awsQuizTeamId"
-
-
 def team_id_of(activity: Activity) -> str:
     """The id of the team a channel activity belongs to ('' outside teams)."""
     return str(team_of(activity).get("id") or "")
+
+
+def conversation_ref(activity: Activity) -> ConversationRef:
+    """Our ConversationRef of the conversation an activity came from, with the SDK's
+    ConversationReference of the conversation itself (not of one message or user)."""
+    reference = activity.get_conversation_reference()
+    reference.activity_id = reference.user = reference.locale = None
+    channel = split_conversation_id(reference.conversation.id or "")[0]
+    reference.conversation.id = channel
+    reference.conversation.conversation_type = conversation_type(activity)
+    reference.conversation.tenant_id = tenant_of(activity) or None
+    saved: dict[str, Any] = reference.model_dump(by_alias=True, exclude_none=True, mode="json")
+    if team := team_id_of(activity):
+        saved[TEAM_KEY] = team  # ours, beside the SDK's fields: forget a team's channels at once
+    return ConversationRef("teams", tenant_of(activity), channel, saved)
 
 
 def load_reference(ref: ConversationRef) -> ConversationReference:
