@@ -22,11 +22,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from microsoft_agents.activity import Activity, ActivityTypes, Attachment
+from microsoft_agents.activity import Activity, ActivityTypes
+from microsoft_agents.hosting.core import CardFactory
 
 from bot.model import Reply
 
-CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
 BUTTONS_PER_ROW = 5
 _ESCAPABLE = "*_`[]\\"
@@ -213,19 +213,10 @@ def adaptive_card(reply: Reply) -> dict[str, Any]:
             "version": CARD_VERSION, "body": body, "msteams": {"width": "Full"}}
 
 
-def summary(reply: Reply, limit: int = 120) -> str:
-    first = plain(parse_inline(reply.text.split("\n", 1)[0])).strip()
-    return first[:limit]
-
-
-def needs_card(reply: Reply, updating: bool = False) -> bool:
-    return updating or bool(reply.choices or reply.fields)
-
-
 def to_activity(reply: Reply, updating: bool = False) -> Activity:
-    """The activity for one reply (a card when it has buttons or fields)."""
-    if needs_card(reply, updating):
-        return Activity(type=ActivityTypes.message, summary=summary(reply),
-                        attachments=[Attachment(content_type=CARD_CONTENT_TYPE,
-                                                content=adaptive_card(reply))])
+    """The activity for one reply: a card when it has buttons or fields (and for card updates)."""
+    if updating or reply.choices or reply.fields:
+        summary = plain(parse_inline(reply.text.split("\n", 1)[0])).strip()[:120]
+        return Activity(type=ActivityTypes.message, summary=summary,
+                        attachments=[CardFactory.adaptive_card(adaptive_card(reply))])
     return Activity(type=ActivityTypes.message, text=message_html(reply.text), text_format="xml")
