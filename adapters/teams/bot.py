@@ -15,9 +15,8 @@ listed in AWS_QUIZ_ADMINS are admins everywhere (the core checks that list itsel
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
-from microsoft_agents.activity import ActivityTypes
+from microsoft_agents.activity import ActivityTypes, ChannelAccount
 from microsoft_agents.hosting.core import TurnContext
 
 from adapters.teams.delivery import Delivery
@@ -97,9 +96,9 @@ class TeamsBot:
         replies = await self.core.router.handle(Message(ctx, text))
         await self.delivery.deliver(turn, ctx, replies, from_card=False)
 
-    def _bot_in(self, turn: TurnContext, members: Sequence[object] | None) -> bool:
+    def _bot_in(self, turn: TurnContext, members: list[ChannelAccount] | None) -> bool:
         bot_id = turn.activity.recipient.id if turn.activity.recipient else None
-        return any(getattr(member, "id", None) == bot_id for member in members or [])
+        return any(member.id == bot_id for member in members or [])
 
     async def on_conversation_update(self, turn: TurnContext) -> None:
         activity = turn.activity
