@@ -17,12 +17,14 @@ from bot.ports import Outbounds
 from bot.quiz.exam import ExamFeature
 from bot.quiz.feature import Clock, QuizFeature
 from bot.quiz.progress import ProgressFeature
+from bot.reports import ReportFeature
 from bot.roleplay.dialogue import RoleplayFeature
 from bot.router import Router
 from bot.store.dailystore import DailyStore
 from bot.store.database import Database, utcnow
 from bot.store.quizstore import QuizStore
 from bot.store.refstore import RefStore
+from bot.store.reportstore import ReportStore
 from bot.store.roleplaystore import RoleplayStore
 
 __all__ = ["Core", "KnowledgeInvalid", "build_core", "load_checked", "open_database"]
@@ -81,6 +83,9 @@ def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database
                                   admins=settings.admins, rng=rng, clock=clock,
                                   lease=timedelta(seconds=settings.daily_lease_seconds))
         core.daily.register(router)
+        reports = ReportStore(db, clock)
+        ReportFeature(kb, reports, admins=settings.admins, clock=clock).register(router)
+        core.daily.excluded_questions = reports.reported_question_ids
     return core
 
 
