@@ -16,11 +16,13 @@ from bot.model import ConversationRef
 from bot.ports import Outbounds
 from bot.quiz.exam import ExamFeature
 from bot.quiz.feature import Clock, QuizFeature
+from bot.quiz.mistakes import MistakesFeature
 from bot.quiz.progress import ProgressFeature
 from bot.reports import ReportFeature
 from bot.roleplay.dialogue import RoleplayFeature
 from bot.router import Router
 from bot.store.dailystore import DailyStore
+from bot.store.historystore import HistoryStore
 from bot.store.database import Database, utcnow
 from bot.store.quizstore import QuizStore
 from bot.store.refstore import RefStore
@@ -70,7 +72,9 @@ def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database
         quiz = QuizFeature(kb, store, rng=rng, clock=clock)
         quiz.register(router)
         ExamFeature(quiz, pass_mark=settings.exam_pass_mark).register(router)
-        progress = ProgressFeature(kb, store, clock)
+        history = HistoryStore(db)
+        MistakesFeature(quiz, history).register(router)
+        progress = ProgressFeature(kb, store, clock, history=history)
         progress.register(router)
         roleplay = RoleplayFeature(kb, kb.scenarios, RoleplayStore(db, clock), store,
                                    idle_minutes=settings.roleplay_idle_minutes, rng=rng,
