@@ -18,6 +18,7 @@ from bot.quiz.exam import ExamFeature
 from bot.quiz.feature import Clock, QuizFeature
 from bot.quiz.mistakes import MistakesFeature
 from bot.quiz.progress import ProgressFeature
+from bot.quiz.readiness import ReadinessFeature
 from bot.reports import ReportFeature
 from bot.roleplay.dialogue import RoleplayFeature
 from bot.router import Router
@@ -28,6 +29,8 @@ from bot.store.quizstore import QuizStore
 from bot.store.refstore import RefStore
 from bot.store.reportstore import ReportStore
 from bot.store.roleplaystore import RoleplayStore
+from bot.store.teamstore import TeamStore
+from bot.team import TeamFeature
 
 __all__ = ["Core", "KnowledgeInvalid", "build_core", "load_checked", "open_database"]
 
@@ -81,6 +84,10 @@ def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database
                                    clock=clock)
         roleplay.register(router)
         progress.extra_sections.append(roleplay.stats_lines)
+        readiness = ReadinessFeature(kb, TeamStore(db), clock, settings.exam_pass_mark)
+        readiness.register(router)
+        progress.extra_sections.append(readiness.stats_lines)
+        TeamFeature(readiness).register(router)
         quiz.review_extras.append(roleplay.due_reply)
         core.refs = RefStore(db)
         core.daily = DailyFeature(kb, DailyStore(db, clock), store, core.refs, core.outbounds,
