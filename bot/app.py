@@ -19,6 +19,7 @@ from bot.quiz.feature import Clock, QuizFeature
 from bot.quiz.mistakes import MistakesFeature
 from bot.quiz.progress import ProgressFeature
 from bot.quiz.readiness import ReadinessFeature
+from bot.quiz.typed import register_typed_answers
 from bot.reports import ReportFeature
 from bot.roleplay.dialogue import RoleplayFeature
 from bot.router import Router
@@ -74,6 +75,7 @@ def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database
         store = QuizStore(db, clock)
         quiz = QuizFeature(kb, store, rng=rng, clock=clock)
         quiz.register(router)
+        register_typed_answers(router, quiz)  # before role-play: a lone letter answers the quiz
         ExamFeature(quiz, pass_mark=settings.exam_pass_mark).register(router)
         history = HistoryStore(db)
         MistakesFeature(quiz, history).register(router)
