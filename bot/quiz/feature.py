@@ -7,6 +7,7 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from bot import telemetry
 from bot.knowledge.schema import KnowledgeBase, Question
 from bot.model import Action, Context, Message, Reply
 from bot.quiz import memory
@@ -200,6 +201,7 @@ class QuizFeature:
                 showing, chosen, correct, module, None, None, now,
                 review=lambda card: memory.review(card, rating, now), exam_step=step):
             return await self._answered_again(ctx, showing, question, option)
+        telemetry.count("answers", mode=showing.mode, correct=correct)
         return await self._after(ctx, showing, question, chosen, correct)
 
     async def _exam_step(self, showing: Showing, question: Question) -> ExamStep | None:
