@@ -16,7 +16,7 @@ from bot.config import Settings
 
 def add_parser(subparsers: Any) -> None:
     """Add `report team --tenant T --format csv|json` to the command line."""
-    report = subparsers.add_parser("report", help="reports for the enablement lead")
+    report = subparsers.add_parser("report", help="exports for the enablement lead: `report team` (readiness per learner, CSV or JSON)")
     rsub = report.add_subparsers(dest="report_command", metavar="REPORT", required=True)
     team = rsub.add_parser("team", help="readiness per learner of a workspace or tenant")
     team.add_argument("--tenant", required=True,
