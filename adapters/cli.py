@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="manage the database (DATABASE_URL)")
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     dbsub.add_parser("upgrade", help="run the migrations up to the newest schema")
+    from adapters.cli_db import add_parser as add_db_commands
+
+    add_db_commands(dbsub)
 
     knowledge = sub.add_parser("knowledge", help="work with the knowledge base")
     ksub = knowledge.add_subparsers(dest="knowledge_command", metavar="ACTION", required=True)
@@ -268,6 +271,10 @@ def _main(argv: Sequence[str] | None = None) -> int:
 
             return run_teams(args)
         if args.command == "db":
+            if args.db_command != "upgrade":
+                from adapters.cli_db import run as run_db
+
+                return run_db(args, settings)
             asyncio.run(_db_upgrade(settings))
             return 0
         if args.command == "serve":

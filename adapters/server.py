@@ -205,13 +205,21 @@ async def schedule_forever(core: Core, interval: float, inflight: InFlight) -> N
 
 
 async def prune_forever(events: EventStore, work: WorkStore | None,
-                        interval: float = 3600.0) -> None:
-    """Forget handled delivery ids and finished work once they are too old (hourly)."""
+                        interval: float = 3600.0, core: Core | None = None) -> None:
+    """Forget handled delivery ids and finished work once they are too old, and apply the
+    retention setting (answer history, removed workspaces): hourly."""
     while True:
         try:
             await events.prune()
             if work is not None:
                 await work.prune()
+            if core is not None and core.db is not None:
+                from bot.store.database import utcnow
+                from bot.store.retention import prune as prune_retention
+
+                pruned = await prune_retention(core.db, core.settings, utcnow())
+                if any(pruned.values()):
+                    log.info("retention: pruned %s", pruned)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - housekeeping must not take the server down
@@ -292,7 +300,8 @@ def create_app(core: Core, adapters: Sequence[PlatformAdapter],
             tasks.append(asyncio.create_task(recover_forever(work, adapters, inflight,
                                                              recovery_interval)))
         if core.db is not None:
-            tasks.append(asyncio.create_task(prune_forever(EventStore(core.db), work)))
+            tasks.append(asyncio.create_task(prune_forever(EventStore(core.db), work,
+                                                           core=core)))
         yield
         for task in tasks:
             task.cancel()

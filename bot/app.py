@@ -14,6 +14,7 @@ from bot.knowledge.checked import KnowledgeInvalid, load_valid
 from bot.lookup import Lookup
 from bot.model import ConversationRef
 from bot.ports import Outbounds
+from bot.privacy import PrivacyFeature
 from bot.quiz.exam import ExamFeature
 from bot.quiz.feature import Clock, QuizFeature
 from bot.quiz.mistakes import MistakesFeature
@@ -25,6 +26,7 @@ from bot.roleplay.dialogue import RoleplayFeature
 from bot.router import Router
 from bot.store.dailystore import DailyStore
 from bot.store.historystore import HistoryStore
+from bot.store.privacystore import PrivacyStore
 from bot.store.database import Database, utcnow
 from bot.store.quizstore import QuizStore
 from bot.store.refstore import RefStore
@@ -99,6 +101,7 @@ def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database
         reports = ReportStore(db, clock)
         ReportFeature(kb, reports, admins=settings.admins, clock=clock).register(router)
         core.daily.excluded_questions = reports.reported_question_ids
+        PrivacyFeature(PrivacyStore(db), admins=settings.admins, clock=clock).register(router)
     return core
 
 

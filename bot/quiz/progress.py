@@ -15,6 +15,7 @@ from bot.quiz.scope import resolve_scope
 from bot.router import Router
 from bot.store.historystore import HistoryStore, PastExam, PracticeScore
 from bot.store.quizstore import CardRow, QuizStore
+from bot.store.retention import archived_totals
 from bot.text import bar, escape_md
 
 StatsSection = Callable[[str, str], Awaitable[list[str]]]
@@ -109,8 +110,15 @@ class ProgressFeature:
         summary = await self.store.answer_summary(ctx.tenant, ctx.user, with_days=True)
         cards = [c for c in await self.store.cards(ctx.tenant, ctx.user)
                  if c.item_id in self.kb.questions]
-        correct = summary.correct
-        accuracy = f"{_percent(correct, summary.total)} %" if summary.total else "–"
+        # answers pruned by retention (AWS_QUIZ_RETENTION_DAYS) still count in the totals
+        archived = await archived_totals(self.store.db, ctx.tenant, ctx.user)
+        per_module = dict(summary.per_module)
+        for module, (c, n) in archived.items():
+            old_c, old_n = per_module.get(module, (0, 0))
+            per_module[module] = (old_c + c, old_n + n)
+        total = summary.total + sum(n for _, n in archived.values())
+        correct = summary.correct + sum(c for c, _ in archived.values())
+        accuracy = f"{_percent(correct, total)} %" if total else "–"
         current, best = streaks(set(summary.days), now.date())
         due_today = sum(1 for c in cards if c.due <= end_of_day(now))
         if due_today:
@@ -125,7 +133,7 @@ class ProgressFeature:
         last_week = await self.history.counts(ctx.tenant, ctx.user,
                                               monday - timedelta(days=7), monday)
         lines = [f"**Your progress, {escape_md(ctx.user_name or ctx.user)}**",
-                 f"Answered: **{summary.total}** · correct: **{correct}** · "
+                 f"Answered: **{total}** · correct: **{correct}** · "
                  f"accuracy: **{accuracy}**",
                  trend_line(this_week, last_week),
                  f"Streak: **{current}** day{'s' if current != 1 else ''} "
@@ -138,7 +146,7 @@ class ProgressFeature:
         lines.append(f"**By module**: accuracy · mastery (the chance you still remember its "
                      f"questions in a week; shown from {MASTERY_MIN_QUESTIONS} questions "
                      "answered) · weakest section")
-        fields = await self._module_fields(ctx.tenant, ctx.user, summary.per_module, cards, now)
+        fields = await self._module_fields(ctx.tenant, ctx.user, per_module, cards, now)
         return [Reply("\n".join(lines), fields=tuple(fields), private=True)]
 
     async def _exam_lines(self, tenant: str, user: str, now: datetime) -> list[str]:
