@@ -272,7 +272,13 @@ async def test_daily_question_in_slack_admins_only_posts_counts_and_reveals(
         question_buttons = [e for b in json.loads(post["blocks"]) if b["type"] == "actions"
                             for e in b["elements"]] if isinstance(post["blocks"], str) else \
             buttons(post)
-        feedback = await h.press(question_buttons[0], user="U2")
+        post_id = question_buttons[0]["value"].split(":")[0]
+        stored = await core.daily.store.post(post_id)
+        assert stored is not None
+        right = kb.questions[stored.question_id].answer
+        pressed = next(b for b in question_buttons
+                       if ":" in b["value"] and int(b["value"].split(":")[1]) in right)
+        feedback = await h.press(pressed, user="U2")  # a right answer: the board names U2
         assert feedback is not None and feedback["response_type"] == "ephemeral"
         assert feedback["replace_original"] is False
         await fake.wait_for(lambda: bool(fake.of("chat.update")))
