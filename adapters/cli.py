@@ -66,11 +66,22 @@ def _parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="manage the database (DATABASE_URL)")
     dbsub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     dbsub.add_parser("upgrade", help="run the migrations up to the newest schema")
+    from adapters.cli_db import add_parser as add_db_commands
+
+    add_db_commands(dbsub)
 
     knowledge = sub.add_parser("knowledge", help="work with the knowledge base")
     ksub = knowledge.add_subparsers(dest="knowledge_command", metavar="ACTION", required=True)
     check = ksub.add_parser("check", help="validate every file and report coverage per section")
     check.add_argument("--json", action="store_true", help="print the report as JSON")
+
+    from adapters.cli_knowledge import add_parser as add_reload_parser
+    from adapters.cli_reports import add_parser as add_reports_parser
+    from adapters.cli_team import add_parser as add_report_parser
+
+    add_reload_parser(ksub)
+    add_reports_parser(sub)
+    add_report_parser(sub)
     return parser
 
 
@@ -176,16 +187,34 @@ def _cmd_grade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _chat(settings: Settings, user: str) -> None:
-    from adapters.console import run_console
+    from adapters.console import Interrupts, run_console
     from bot.app import build_core, open_database
 
-    kb = load_valid(settings.knowledge_dir)
-    db = await open_database(settings)
+    interrupts = Interrupts()  # Ctrl-C during start-up too: leave once the database is open
+    with interrupts.installed():
+        kb = load_valid(settings.knowledge_dir)
+        db = await open_database(settings)
+        try:
+            core = build_core(settings, kb, db=db)
+            await run_console(core, user=user, history=settings.data_dir / "console_history",
+                              interrupts=interrupts)
+        finally:
+            await db.dispose()  # on Ctrl-C and a closed pipe too: no "Exception closing …"
+
+
+def _silence_stdout() -> None:
+    """The reader of our output went away (`| head`): drop what is left instead of a traceback.
+
+    Python flushes stdout again at exit; pointing it at /dev/null keeps that flush quiet.
+    """
+    import os
+
     try:
-        core = build_core(settings, kb, db=db)
-        await run_console(core, user=user)
-    finally:
-        await db.dispose()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 async def _db_upgrade(settings: Settings) -> None:
@@ -197,6 +226,18 @@ async def _db_upgrade(settings: Settings) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _main(argv)
+        sys.stdout.flush()  # a closed pipe shows here, not as a traceback at interpreter exit
+        return code
+    except BrokenPipeError:  # `aws-quiz ask ... | head -1`: the reader has all it wanted
+        _silence_stdout()
+        return 0
+    except KeyboardInterrupt:  # Ctrl-C outside the console's own handling
+        return 130
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env()
@@ -205,7 +246,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if args.command == "knowledge":
+            if args.knowledge_command == "reload":
+                from adapters.cli_knowledge import run as run_reload
+
+                return run_reload(args, settings)
             return _print_check(load_knowledge(settings.knowledge_dir), args.json)
+        if args.command == "reports":
+            from adapters.cli_reports import run as run_reports
+
+            return run_reports(args, settings)
+        if args.command == "report":
+            from adapters.cli_team import run as run_report
+
+            return run_report(args, settings)
         if args.command == "ask":
             return _cmd_ask(args, settings)
         if args.command == "chat":
@@ -218,6 +271,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_teams(args)
         if args.command == "db":
+            if args.db_command != "upgrade":
+                from adapters.cli_db import run as run_db
+
+                return run_db(args, settings)
             asyncio.run(_db_upgrade(settings))
             return 0
         if args.command == "serve":

@@ -8,6 +8,7 @@ from bot.model import Choice, Reply
 from bot.text import escape_md
 
 ASK_ACTION = "ask.entry"
+REPORT_ACTION = "report.start"  # value "entry:<id>" or "question:<id>"; see bot/reports.py
 
 
 def entry_reply(kb: KnowledgeBase, result: LookupResult) -> Reply:
@@ -39,6 +40,7 @@ def entry_reply(kb: KnowledgeBase, result: LookupResult) -> Reply:
     if alternatives:
         lines.append("Did you mean: " + ", ".join(a.title for a in alternatives) + "?")
     choices = [Choice(ASK_ACTION, e.title, e.id) for e in [*alternatives, *related][:5]]
+    choices.append(Choice(REPORT_ACTION, "Report a problem", f"entry:{entry.id}"))
     return Reply("\n".join(lines), choices=tuple(choices), private=True)
 
 

@@ -14,16 +14,26 @@ from bot.knowledge.checked import KnowledgeInvalid, load_valid
 from bot.lookup import Lookup
 from bot.model import ConversationRef
 from bot.ports import Outbounds
+from bot.privacy import PrivacyFeature
 from bot.quiz.exam import ExamFeature
 from bot.quiz.feature import Clock, QuizFeature
+from bot.quiz.mistakes import MistakesFeature
 from bot.quiz.progress import ProgressFeature
+from bot.quiz.readiness import ReadinessFeature
+from bot.quiz.typed import register_typed_answers
+from bot.reports import ReportFeature
 from bot.roleplay.dialogue import RoleplayFeature
 from bot.router import Router
 from bot.store.dailystore import DailyStore
+from bot.store.historystore import HistoryStore
+from bot.store.privacystore import PrivacyStore
 from bot.store.database import Database, utcnow
 from bot.store.quizstore import QuizStore
 from bot.store.refstore import RefStore
+from bot.store.reportstore import ReportStore
 from bot.store.roleplaystore import RoleplayStore
+from bot.store.teamstore import TeamStore
+from bot.team import TeamFeature
 
 __all__ = ["Core", "KnowledgeInvalid", "build_core", "load_checked", "open_database"]
 
@@ -67,20 +77,31 @@ def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database
         store = QuizStore(db, clock)
         quiz = QuizFeature(kb, store, rng=rng, clock=clock)
         quiz.register(router)
+        register_typed_answers(router, quiz)  # before role-play: a lone letter answers the quiz
         ExamFeature(quiz, pass_mark=settings.exam_pass_mark).register(router)
-        progress = ProgressFeature(kb, store, clock)
+        history = HistoryStore(db)
+        MistakesFeature(quiz, history).register(router)
+        progress = ProgressFeature(kb, store, clock, history=history)
         progress.register(router)
         roleplay = RoleplayFeature(kb, kb.scenarios, RoleplayStore(db, clock), store,
                                    idle_minutes=settings.roleplay_idle_minutes, rng=rng,
                                    clock=clock)
         roleplay.register(router)
         progress.extra_sections.append(roleplay.stats_lines)
+        readiness = ReadinessFeature(kb, TeamStore(db), clock, settings.exam_pass_mark)
+        readiness.register(router)
+        progress.extra_sections.append(readiness.stats_lines)
+        TeamFeature(readiness).register(router)
         quiz.review_extras.append(roleplay.due_reply)
         core.refs = RefStore(db)
         core.daily = DailyFeature(kb, DailyStore(db, clock), store, core.refs, core.outbounds,
                                   admins=settings.admins, rng=rng, clock=clock,
                                   lease=timedelta(seconds=settings.daily_lease_seconds))
         core.daily.register(router)
+        reports = ReportStore(db, clock)
+        ReportFeature(kb, reports, admins=settings.admins, clock=clock).register(router)
+        core.daily.excluded_questions = reports.reported_question_ids
+        PrivacyFeature(PrivacyStore(db), admins=settings.admins, clock=clock).register(router)
     return core
 
 

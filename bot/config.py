@@ -27,6 +27,19 @@ def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> i
     return value
 
 
+def _retention_days(env: dict[str, str]) -> int:
+    """AWS_QUIZ_RETENTION_DAYS: 0 (keep answer history forever) or 30..3650 days."""
+    name = "AWS_QUIZ_RETENTION_DAYS"
+    raw = env.get(name, "").strip()
+    if raw in ("", "0"):
+        return 0
+    try:
+        return _int(env, name, 0, 30, 3650)
+    except SettingsError:
+        raise SettingsError(f"{name} must be 0 (keep answer history forever) or a number of "
+                            f"days between 30 and 3650, not {raw!r}") from None
+
+
 def _split_ids(value: str) -> frozenset[str]:
     return frozenset(part.strip() for part in value.replace(";", ",").split(",") if part.strip())
 
@@ -47,6 +60,7 @@ class Settings:
     daily_lease_seconds: int = 120  # a daily claim not finished by then is taken over
     work_lease_seconds: int = 30  # acknowledged work whose replica stops renewing is taken over
     scheduler_seconds: int = 30  # time between daily scheduler passes
+    retention_days: int = 0  # prune answer history older than this (0: keep it forever)
 
     @property
     def effective_database_url(self) -> str:
@@ -70,4 +84,5 @@ class Settings:
             daily_lease_seconds=_int(env, "AWS_QUIZ_DAILY_LEASE_SECONDS", 120, 10, 3600),
             work_lease_seconds=_int(env, "AWS_QUIZ_WORK_LEASE_SECONDS", 30, 5, 3600),
             scheduler_seconds=_int(env, "AWS_QUIZ_SCHEDULER_SECONDS", 30, 1, 3600),
+            retention_days=_retention_days(env),
         )

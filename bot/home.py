@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from weakref import WeakKeyDictionary
+
 from bot.model import Action, Choice, Context, Message, Reply
 from bot.router import Router
 
@@ -14,6 +17,10 @@ START_BUTTONS = (
     Choice(RUN_ACTION, "Role-play an objection", "roleplay"),
 )
 
+# A feature's part of the dashboard (readiness, the team summary for admins), given who looks.
+HomeBlock = Callable[[Context], Awaitable[list[Reply]]]
+_blocks: WeakKeyDictionary[Router, list[HomeBlock]] = WeakKeyDictionary()
+
 
 def register_run_action(router: Router) -> None:
     """A button whose value is a command line runs that command, as if typed."""
@@ -24,11 +31,18 @@ def register_run_action(router: Router) -> None:
     router.action(RUN_ACTION, run)
 
 
+def add_home_block(router: Router, block: HomeBlock) -> None:
+    """Show `block` in this router's dashboard, after the stats, in the order added."""
+    _blocks.setdefault(router, []).append(block)
+
+
 async def dashboard(router: Router, ctx: Context) -> list[Reply]:
-    """Stats (when the store is there) and the start buttons."""
+    """Stats (when the store is there), the features' blocks and the start buttons."""
     replies: list[Reply] = []
     if router.has_command("stats"):
         replies += await router.handle(Message(ctx, "stats"))
+    for block in _blocks.get(router, ()):
+        replies += await block(ctx)
     buttons = tuple(b for b in START_BUTTONS if router.has_command(b.value))
     replies.append(Reply("**Study now**: pick up where you left off, or try something new. "
                          "You can also type `/aws-quiz help`.", choices=buttons))

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
 
 def test_ask_prints_the_answer_as_text() -> None:
@@ -41,3 +45,21 @@ def test_a_bad_setting_is_named_without_a_traceback() -> None:
     assert result.returncode == 2
     assert "AWS_QUIZ_PASS_MARK must be a whole number" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_ask_into_a_closed_pipe_exits_silently(tmp_path: Path) -> None:
+    env = {**os.environ, "AWS_QUIZ_DATA": str(tmp_path)}
+    shell = subprocess.run(["bash", "-c", f"{sys.executable} -m adapters.cli ask 'transit "
+                            "gateway' | head -1; echo \"status=${PIPESTATUS[0]}\""],
+                           capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    lines = shell.stdout.splitlines()
+    assert len(lines) == 2 and lines[0].strip() and lines[1] == "status=0", shell.stdout
+    assert "Traceback" not in shell.stderr and shell.stderr == "", shell.stderr
+    # The same, certain to hit the closed pipe: the reader is gone before anything is written.
+    proc = subprocess.Popen([sys.executable, "-m", "adapters.cli", "ask", "-"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, cwd=ROOT)
+    assert proc.stdout and proc.stdin
+    proc.stdout.close()
+    _, err = proc.communicate(b"transit gateway\nwhat is s3\n" * 50, timeout=60)
+    assert proc.returncode == 0 and err == b"", err.decode()

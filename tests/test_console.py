@@ -28,7 +28,7 @@ def test_piped_console_session_answers_lookups_and_choices() -> None:
     result = run_cli("chat", "--user", "alice", stdin=script)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "> " not in out.splitlines()[0], "no prompts when stdin is piped"
+    assert out.splitlines()[0] == "> help", "no prompts when piped; each line is echoed"
     assert "ask <question>" in out
     assert "network access control" in out.lower()
     assert "[1] " in out, "related entries are offered as numbered choices"
@@ -55,10 +55,12 @@ class ConsoleProcess:
             env={**os.environ, **env})
 
     def say(self, line: str) -> str:
-        """Send a line; return the reply block (up to the blank line that ends it)."""
+        """Send a line; return the reply block (after the echoed `> line`, up to the blank line
+        that ends it)."""
         assert self.proc.stdin and self.proc.stdout
         self.proc.stdin.write(line + "\n")
         self.proc.stdin.flush()
+        assert self.proc.stdout.readline() == f"> {line}\n", "piped input is echoed"
         lines: list[str] = []
         while True:
             out = self.proc.stdout.readline()
@@ -73,8 +75,8 @@ class ConsoleProcess:
         return self.proc.wait(timeout=30)
 
 
-def correct_number(block: str, want_correct: bool) -> str:
-    """The choice number a learner who knows (or not) the answer would type."""
+def correct_letter(block: str, want_correct: bool) -> str:
+    """The letter a learner who knows (or not) the answer would type."""
     kb = load_knowledge(ROOT / "knowledge")
     prompt = block.splitlines()[1]
     question = next(q for q in kb.questions.values() if q.prompt == prompt)
@@ -82,7 +84,7 @@ def correct_number(block: str, want_correct: bool) -> str:
     for letter, text in letters.items():
         index = [o.text for o in question.options].index(text)
         if (index in question.answer) == want_correct:
-            return str("ABCDEFGH".index(letter) + 1)
+            return letter.lower()
     raise AssertionError(block)
 
 
@@ -95,7 +97,8 @@ def test_scripted_quiz_moves_stats_and_a_new_process_sees_them(tmp_path: Path) -
         block = console.say("quiz Amazon S3")
         while "Pick " in block and "one button at a time" in block:  # choose-two: skip ahead
             block = console.say("quiz Amazon S3")
-        feedback = console.say(correct_number(block, want))
+        assert "  [A] [B]" in block, "answers are lettered buttons, not numbers"
+        feedback = console.say(correct_letter(block, want))
         outcomes.append(feedback.splitlines()[0])
     assert outcomes == ["✅ Correct!", "❌ Not quite."]
     stats = console.say("stats")

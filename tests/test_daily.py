@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import random
 from datetime import UTC, datetime, timedelta
 
@@ -345,3 +346,133 @@ async def test_without_a_way_to_check_an_unknown_outcome_the_day_is_given_up_at_
     assert "may not have arrived" in status.text and "never posted twice" in status.text
     clock.now += timedelta(days=1)
     assert (await core.daily.run_due())["posted"] == 1, "the next day is a new day"
+
+
+# -- the first post day, reveal delays, reported questions ---------------------------------------
+
+WEDNESDAY_0213_BERLIN = datetime(2026, 12, 2, 1, 13, tzinfo=UTC)
+
+
+async def test_daily_on_after_todays_time_says_today_and_the_next_pass_posts_today(
+        core: Core, clock: Clock, outbound: RecordingOutbound) -> None:
+    """The walkthrough: at 02:13 Berlin, `daily on 02:00` said Thursday but posted at once."""
+    assert core.daily is not None
+    clock.now = WEDNESDAY_0213_BERLIN
+    on = await say(core, ctx("ann", True), "daily on 02:00 Europe/Berlin daily reveal 10m")
+    assert "First one: today (catching up now" in on.text
+    assert "then Thursday 03 December, 02:00 (Europe/Berlin)" in on.text
+    status = await say(core, ctx("bob"), "daily status")
+    assert "Next: today (catching up now), then Thu 03 Dec 02:00" in status.text
+    assert (await core.daily.run_due())["posted"] == 1, "the promise is kept: posted today"
+    [question] = outbound.questions()
+    assert "revealed in the thread at 02:23 (Europe/Berlin)" in question.text
+    status = await say(core, ctx("bob"), "daily status")
+    assert "Next: Thu 03 Dec 02:00." in status.text and "catching up" not in status.text
+    again = await say(core, ctx("ann", True), "daily on 02:00 Europe/Berlin daily reveal 10m")
+    assert "First one: Thursday 03 December, 02:00" in again.text, "today's is already out"
+    assert (await core.daily.run_due())["posted"] == 0
+
+
+async def test_daily_on_before_todays_time_or_on_a_weekend_names_the_day_it_posts(
+        core: Core, clock: Clock, outbound: RecordingOutbound) -> None:
+    assert core.daily is not None
+    clock.now = WEDNESDAY_0213_BERLIN - timedelta(minutes=14)  # 01:59 in Berlin
+    on = await say(core, ctx("ann", True), "daily on 02:00 Europe/Berlin daily")
+    assert "First one: Wednesday 02 December, 02:00 (Europe/Berlin)." in on.text
+    assert "catching up" not in on.text
+    assert (await core.daily.run_due())["posted"] == 0
+    clock.now += timedelta(minutes=1)
+    assert (await core.daily.run_due())["posted"] == 1
+
+    weekend = ctx("ann", True, channel="weekend")
+    clock.now = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)  # Saturday, after 09:00
+    on = await say(core, weekend, "daily on 09:00 Europe/Berlin weekdays")
+    assert "First one: Monday 07 December, 09:00" in on.text and "catching up" not in on.text
+    await core.daily.run_due()
+    assert outbound.questions("weekend") == [], "no weekday question on a Saturday"
+
+
+async def test_reveal_delays_read_minutes_hours_and_both(core: Core) -> None:
+    admin = ctx("ann", True)
+    for typed, described in (("reveal 90m", "1 h 30 min"), ("reveal 4h", "4 h"),
+                             ("reveal 1h30m", "1 h 30 min"), ("reveal 1h 30m", "1 h 30 min"),
+                             ("reveal 45 min", "45 min"), ("reveal 2 hours", "2 h")):
+        on = await say(core, admin, f"daily on 09:00 Europe/Berlin {typed} weekdays")
+        assert f"answer revealed {described} later" in on.text, (typed, on.text)
+        assert "on weekdays" in on.text, "the word after the delay is still read"
+    for typed in ("reveal 90", "reveal soon"):
+        refused = await say(core, admin, f"daily on 09:00 {typed}")
+        assert refused.private and "can't read the reveal delay" in refused.text
+        assert "`reveal 1h30m`" in refused.text
+    short = await say(core, admin, "daily on 09:00 reveal 5m")
+    assert "between 10 minutes and 23 hours" in short.text
+
+
+async def test_questions_with_open_reports_are_never_the_daily_question(
+        kb: KnowledgeBase, core: Core, clock: Clock, outbound: RecordingOutbound) -> None:
+    assert core.daily is not None
+    eligible = sorted(q.id for q in kb.questions.values() if q.kind in ("single", "truefalse"))
+    keep = eligible[len(eligible) // 2]
+    asked: list[int] = []
+
+    async def reported() -> set[str]:
+        asked.append(1)
+        return set(eligible) - {keep}
+
+    core.daily.excluded_questions = reported
+    await say(core, ctx("ann", True), "daily on 09:00 UTC daily reveal 1h")
+    chosen = []
+    for day in range(3):  # the one unreported question, even after it was used recently
+        clock.now = datetime(2026, 11, 2 + day, 9, 5, tzinfo=UTC)
+        assert (await core.daily.run_due())["posted"] == 1
+        post_id = outbound.questions()[-1].choices[0].value.split(":")[0]
+        chosen.append((await core.daily.store.post(post_id)).question_id)  # type: ignore[union-attr]
+    assert chosen == [keep] * 3 and asked
+
+    async def broken() -> set[str]:
+        raise ConnectionError("reports table unavailable")
+
+    core.daily.excluded_questions = broken
+    clock.now = datetime(2026, 11, 6, 9, 5, tzinfo=UTC)
+    assert (await core.daily.run_due())["posted"] == 1, "a failing hook never stops the post"
+
+    assert core.daily.choose_question([], excluded=set(eligible)) is None, \
+        "everything reported: no question rather than a reported one"
+
+
+async def test_the_friday_board_never_names_anyone_without_a_right_answer(
+        kb: KnowledgeBase, core: Core, clock: Clock, outbound: RecordingOutbound) -> None:
+    await say(core, ctx("ann", True), "daily on 09:00 UTC daily reveal 1h")
+    for day in range(5):  # Monday 2 to Friday 6 November
+        clock.now = datetime(2026, 11, 2 + day, 9, 5, tzinfo=UTC)
+        await core.daily.run_due()  # type: ignore[union-attr]
+        _, _, post = outbound.posts[-1]
+        stored = await core.daily.store.post(post.choices[0].value.split(":")[0])  # type: ignore[union-attr]
+        question = kb.questions[stored.question_id]
+        for choice in post.choices:
+            option = int(choice.value.split(":")[1])
+            who = "bob" if option in question.answer else "zed"  # bob right, zed wrong
+            await core.router.handle_action(Action(ctx(who), choice.action_id, choice.value))
+        clock.now += timedelta(hours=1, minutes=1)
+        await core.daily.run_due()  # type: ignore[union-attr]
+    friday = outbound.reveals()[-1]
+    assert "This week's leaderboard" in friday.text
+    assert "Bob: 5/5 correct" in friday.text
+    assert "Zed" not in friday.text, "nobody at 0 % is named"
+
+
+async def test_a_post_whose_question_left_the_bank_is_closed_not_retried(
+        kb: KnowledgeBase, core: Core, clock: Clock, outbound: RecordingOutbound) -> None:
+    await say(core, ctx("ann", True), "daily on 09:00 UTC daily reveal 1h")
+    clock.now = datetime(2026, 11, 2, 9, 5, tzinfo=UTC)
+    await core.daily.run_due()  # type: ignore[union-attr]
+    _, _, post = outbound.posts[-1]
+    stored = await core.daily.store.post(post.choices[0].value.split(":")[0])  # type: ignore[union-attr]
+    smaller = {q: v for q, v in kb.questions.items() if q != stored.question_id}
+    core.daily.kb = dataclasses.replace(kb, questions=smaller)  # type: ignore[union-attr]
+    clock.now += timedelta(hours=2)
+    counts = await core.daily.run_due()  # type: ignore[union-attr]
+    assert counts["revealed"] == 0 and counts["failed"] == 0
+    closed = await core.daily.store.post(stored.id)  # type: ignore[union-attr]
+    assert closed.revealed_at is not None, "closed, so later passes leave it alone"
+    assert outbound.reveals() == []

@@ -36,16 +36,22 @@ def chat(kb: KnowledgeBase, db: Database, clock: Clock) -> FakeChat:
     return FakeChat(core.router)
 
 
+def answer_buttons(reply: Reply) -> list[Choice]:
+    """The letter buttons of a question (not "Report a problem" and the like)."""
+    return [c for c in reply.choices if c.action_id == "quiz.answer"]
+
+
 async def answer_choice(db: Database, kb: KnowledgeBase, reply: Reply, correct: bool) -> Choice:
-    """The button a learner who knows (or does not know) the answer would press."""
+    """The button a learner who knows (or does not know) the answer would press next: never
+    one already picked (pressing that again would un-pick it)."""
     from bot.store.quizstore import QuizStore
 
     showing = await QuizStore(db).get_showing(shown_question_id(reply))
     assert showing is not None
     question = kb.questions[showing.question_id]
-    for choice in reply.choices:
+    for choice in answer_buttons(reply):
         option = int(choice.value.split(":")[1])
-        if (option in question.answer) == correct:
+        if (option in question.answer) == correct and option not in showing.picked:
             return choice
     raise AssertionError("no suitable option")
 
@@ -64,7 +70,8 @@ async def test_right_answer_feedback_and_double_click_counts_once(
     [question] = await chat.push(f"quiz {single.section}")
     while kb.questions[await question_of(db, question)].kind != "single":
         [question] = await chat.push(f"quiz {single.section}")
-    assert question.private and len(question.choices) == 4
+    assert question.private and [c.label for c in question.choices] == \
+        ["A", "B", "C", "D", "Report a problem"]
     qid = await question_of(db, question)
     press = await answer_choice(db, kb, question, correct=True)
     [feedback] = await chat.click(press)
@@ -119,37 +126,71 @@ async def test_options_are_shuffled_on_every_showing(chat: FakeChat, db: Databas
     orders = set()
     for _ in range(8):
         [reply] = await chat.push("quiz Amazon EBS")
-        orders.add(tuple(c.value.split(":")[1] for c in reply.choices))
+        orders.add(tuple(c.value.split(":")[1] for c in answer_buttons(reply)))
     assert len(orders) > 1
 
 
-async def test_missed_question_comes_back_for_review_when_due(
+async def answer_fully(chat: FakeChat, db: Database, kb: KnowledgeBase, reply: Reply,
+                       correct: bool) -> list[Reply]:
+    """Answer the question on screen (every pick of a multiple select)."""
+    replies = await chat.click(await answer_choice(db, kb, reply, correct))
+    while "to go" in replies[0].text:
+        replies = await chat.click(await answer_choice(db, kb, replies[0], correct=True))
+    return replies
+
+
+async def test_missed_question_comes_back_in_review_the_same_day(
         chat: FakeChat, db: Database, kb: KnowledgeBase, clock: Clock) -> None:
     [reply] = await chat.push("review")
     assert "Nothing to review yet" in reply.text
     [question] = await chat.push("quiz storage")
     missed = await question_of(db, question)
-    replies = await chat.click(await answer_choice(db, kb, question, correct=False))
-    if kb.questions[missed].kind == "multiple":
-        replies = await chat.click(await answer_choice(db, kb, replies[0], correct=True))
-
-    [reply] = await chat.push("review")
-    assert "Nothing is due today" in reply.text and "next review is due" in reply.text
-
+    await answer_fully(chat, db, kb, question, correct=False)
     [other] = await chat.push("quiz Amazon VPC and subnets")
-    await chat.click(await answer_choice(db, kb, other, correct=True))
+    await answer_fully(chat, db, kb, other, correct=True)
+
+    clock.now += timedelta(hours=2)  # later the same day
+    [due] = await chat.push("review")
+    assert due.text.startswith("**Review (1 due today)**")
+    assert await question_of(db, due) == missed
+    replies = await answer_fully(chat, db, kb, due, correct=True)
+    assert replies[0].text.startswith("✅")
+    [after] = await chat.push("review")
+    assert "Nothing is due today" in after.text, "answered right since: not offered again today"
+
+
+async def test_missed_question_comes_back_when_due_on_its_schedule(
+        chat: FakeChat, db: Database, kb: KnowledgeBase, clock: Clock) -> None:
+    [question] = await chat.push("quiz storage")
+    missed = await question_of(db, question)
+    await answer_fully(chat, db, kb, question, correct=False)
+    [other] = await chat.push("quiz Amazon VPC and subnets")
+    await answer_fully(chat, db, kb, other, correct=True)
     clock.now += timedelta(days=1, hours=1)
     [quiz_first] = await chat.push("quiz storage")
     assert await question_of(db, quiz_first) == missed, "due reviews come first in a quiz"
     [due] = await chat.push("review")
     assert due.text.startswith("**Review (1 due today)**")
     assert await question_of(db, due) == missed
-    replies = await chat.click(await answer_choice(db, kb, due, correct=True))
-    if kb.questions[missed].kind == "multiple":
-        replies = await chat.click(await answer_choice(db, kb, replies[0], correct=True))
+    replies = await answer_fully(chat, db, kb, due, correct=True)
     assert replies[0].text.startswith("✅")
     [after] = await chat.push("review")
     assert "Nothing is due today" in after.text
+
+
+async def test_review_never_repeats_the_question_just_seen_when_another_is_due(
+        chat: FakeChat, db: Database, kb: KnowledgeBase) -> None:
+    wrong = []
+    for section in ("Amazon S3", "Amazon VPC and subnets"):
+        [question] = await chat.push(f"quiz {section}")
+        wrong.append(await question_of(db, question))
+        await answer_fully(chat, db, kb, question, correct=False)
+    [first] = await chat.push("review")
+    assert first.text.startswith("**Review (2 due today)**")
+    assert await question_of(db, first) == wrong[0], "not the one just answered"
+    replies = await answer_fully(chat, db, kb, first, correct=False)
+    [second] = await chat.click(chat.choice("Next review", replies))
+    assert await question_of(db, second) == wrong[1]
 
 
 async def test_multiple_select_needs_every_pick_and_counts_once(
@@ -164,7 +205,7 @@ async def test_multiple_select_needs_every_pick_and_counts_once(
     qid = await question_of(db, reply)
     question = kb.questions[qid]
     assert question.kind == "multiple"
-    picks = [c for c in reply.choices if int(c.value.split(":")[1]) in question.answer]
+    picks = [c for c in answer_buttons(reply) if int(c.value.split(":")[1]) in question.answer]
     [partial] = await chat.click(picks[0])
     assert partial.replace and "✔ picked" in partial.text and "to go" in partial.text
     for pick in picks[1:]:

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import yaml
 from sqlalchemy import inspect
@@ -74,3 +75,67 @@ def test_compose_and_kubernetes_restart_a_replica_that_exits() -> None:
     grace = int(env.get("AWS_QUIZ_SHUTDOWN_GRACE_SECONDS") or 25)
     assert pod["terminationGracePeriodSeconds"] > grace, "Kubernetes waits out our grace period"
 
+
+# -- what `serve` says when it starts and stops -------------------------------------------------
+
+def _serve_logs(tmp_path: Path, name: str, **extra: str) -> str:
+    """Start `aws-quiz serve` on loopback, wait for /healthz, SIGTERM it; its log."""
+    import signal
+    import urllib.request
+
+    from tests.test_serve import free_port
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("SLACK_", "Microsoft", "TEAMS_", "AWS_QUIZ_ENV", "LOG_"))}
+    env.update({"AWS_QUIZ_DATA": str(tmp_path / name), "PORT": str(port), **extra})
+    log = tmp_path / f"{name}.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "adapters.cli", "serve", "--host",
+                                 "127.0.0.1"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                stderr=err)
+        try:
+            for _ in range(900):
+                assert proc.poll() is None, log.read_text()
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                        break
+                except OSError:
+                    time.sleep(0.1)
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=30) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(timeout=10)
+    return log.read_text().replace(str(port), "PORT")
+
+
+def test_serve_says_where_it_listens_which_platforms_are_on_and_when_it_stops(
+        tmp_path: Path) -> None:
+    logs = _serve_logs(tmp_path, "on", SLACK_BOT_TOKEN="xoxb-startup",
+                       SLACK_SIGNING_SECRET="startup-secret", SLACK_API_URL="http://127.0.0.1:9/",
+                       TEAMS_LOCAL="true")
+    assert "listening on http://127.0.0.1:PORT" in logs
+    assert "Slack: on (one workspace, HTTP at /slack/events)" in logs
+    assert "Teams: on, LOCAL MODE at /api/messages" in logs
+    assert logs.count("Teams LOCAL MODE:") == 1 and "*" * 20 not in logs, "warned once, plainly"
+    assert "will be unused" not in logs, "bolt's warning about our own client is silenced"
+    assert logs.count("SIGTERM: stopping") == 1 and "stopped after" in logs
+    assert "Traceback" not in logs and "xoxb-startup" not in logs
+
+    logs = _serve_logs(tmp_path, "off")
+    assert "Slack: off (no SLACK_BOT_TOKEN or SLACK_CLIENT_ID" in logs
+    assert "Teams: off (no MicrosoftAppId" in logs
+    assert "listening on http://127.0.0.1:PORT" in logs
+
+
+def test_daily_run_due_for_cron_says_nothing_about_teams_local_mode(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    env = {k: "" for k in os.environ if k.startswith(("SLACK_", "Microsoft"))}
+    result = run_cli("daily", "run-due", env={**env, "AWS_QUIZ_DATA": str(tmp_path),
+                                              "TEAMS_LOCAL": "true"})
+    assert result.returncode == 0, result.stderr
+    assert "daily pass: 0 posted, 0 revealed, 0 failed" in result.stdout
+    assert "LOCAL MODE" not in result.stderr and "LOCAL MODE" not in result.stdout

@@ -39,7 +39,9 @@ from bot.app import Core
 from bot.home import dashboard
 from bot.model import Action, Context, ConversationRef, Message, Reply
 from bot.ports import Outbound
+from bot.store.database import utcnow
 from bot.store.eventstore import EventStore
+from bot.store.retention import record_removal
 from bot.store.workstore import WorkItem, WorkStore
 
 log = logging.getLogger(__name__)
@@ -386,14 +388,19 @@ class SlackAdapter:
             await self._forget_team(body.get("team_id", ""), body.get("enterprise_id"))
 
     async def _forget_team(self, team: str, enterprise: str | None) -> None:
+        """The app was uninstalled (or its bot token revoked): drop the installation and the
+        schedules now, and the workspace's user data once the retention period has passed
+        (bot/store/retention.py; using the app there again before then cancels it)."""
         if self.installation_store is not None:
             await self.installation_store.async_delete_all(enterprise_id=enterprise, team_id=team)
         if self.core.daily is not None:
             await self.core.daily.store.disable_tenant("slack", team)
         if self.core.refs is not None:
             await self.core.refs.forget("slack", team)
-        log.info("Slack workspace %s uninstalled the app: installation and schedules removed",
-                 team)
+        if self.core.db is not None and team:
+            await record_removal(self.core.db, "slack", team, utcnow())
+        log.info("Slack workspace %s uninstalled the app: installation and schedules removed; "
+                 "its user data goes after the retention period", team)
 
     # -- replies ----------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.oauth.installation_store.sqlalchemy import AsyncSQLAlchemyInstallationStore
@@ -20,6 +21,20 @@ from bot.store.eventstore import EventStore
 from bot.store.workstore import WorkStore
 
 log = logging.getLogger(__name__)
+
+# Bolt reads SLACK_BOT_TOKEN from the environment itself and warns that the client we give it
+# (with that token, our base URL and retry handlers) wins over it: that is what we want.
+_CLIENT_WINS = warning_client_prioritized_and_token_skipped()
+
+
+class _QuietClientWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != _CLIENT_WINS
+
+
+_bolt_log = logging.getLogger("slack_bolt.AsyncApp")
+if not any(isinstance(f, _QuietClientWarning) for f in _bolt_log.filters):
+    _bolt_log.addFilter(_QuietClientWarning())
 
 BOT_SCOPES = ["commands", "chat:write", "channels:history", "groups:history", "im:history",
               "im:write", "users:read"]
@@ -78,7 +93,7 @@ def build_slack_adapter(core: Core, env: Mapping[str, str]) -> SlackAdapter | No
                         request_verification_enabled=signing_secret is not None)
         mode = "single workspace"
     transport = "Socket Mode" if app_token else "HTTP at /slack/events"
-    log.info("Slack enabled: %s, %s", mode, transport)
+    log.debug("Slack enabled: %s, %s", mode, transport)  # `serve` says it, with Teams
     work = WorkStore(core.db, lease=timedelta(seconds=core.settings.work_lease_seconds))
     return SlackAdapter(core, bolt, EventStore(core.db), installation_store=installation_store,
                         bot_token=bot_token, app_token=app_token,

@@ -24,11 +24,14 @@ import random
 import re
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from functools import partial
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot import telemetry
+from bot.durations import parse_minutes
 from bot.knowledge.schema import KnowledgeBase, Question
 from bot.model import Action, Choice, ConversationRef, Message, Reply
 from bot.ports import Findable, NotDelivered, Outbound, Outbounds, PermanentDeliveryError
@@ -52,7 +55,6 @@ DEFAULT_LEASE = timedelta(seconds=120)
 UNCONFIRMED = "unconfirmed"
 SETTLE = timedelta(seconds=10)  # a cancelled call may still land: check it only after this
 TIME_RE = re.compile(r"^([01]?[0-9]|2[0-3])[:.h]([0-5][0-9])$")
-DURATION_RE = re.compile(r"^([0-9]{1,3})\s*(m|min|h|hours?)$")
 
 
 @dataclass(frozen=True)
@@ -82,12 +84,17 @@ def parse_daily_on(words: list[str]) -> DailySettings:
             days = "weekdays" if lower == "weekdays" else "daily"
         elif lower == "reveal" and index + 1 < len(words):
             index += 1
-            match = DURATION_RE.match(words[index].lower())
-            if match is None:
+            pair = " ".join(words[index:index + 2])  # `reveal 1h 30m`, `reveal 90 min`
+            minutes = parse_minutes(pair) if index + 1 < len(words) else None
+            if minutes is not None:
+                index += 1
+            else:
+                minutes = parse_minutes(words[index])
+            if minutes is None:
                 raise DailyArgsError(f"I can't read the reveal delay \"{escape_md(words[index])}\"; "
-                                     "use minutes or hours, e.g. `reveal 90m` or `reveal 4h`.")
-            amount = int(match.group(1))
-            reveal = amount * 60 if match.group(2).startswith("h") else amount
+                                     "use minutes or hours, e.g. `reveal 90m`, `reveal 4h` or "
+                                     "`reveal 1h30m`.")
+            reveal = minutes
             if not 10 <= reveal <= 23 * 60:
                 raise DailyArgsError("The reveal delay must be between 10 minutes and 23 hours.")
         elif "/" in word or lower == "utc":
@@ -103,6 +110,21 @@ def parse_daily_on(words: list[str]) -> DailySettings:
                                  "[HH:MM] [Area/City] [weekdays|daily] [reveal 4h]`.")
         index += 1
     return DailySettings(post_time, tz, days, reveal)
+
+
+def due_today(sub: Subscription, now: datetime) -> str | None:
+    """The channel's local date when today is a post day and its post time has come, else None.
+
+    The scheduler posts today's question on any pass from then until local midnight (a late
+    start or downtime is caught up the same day), so this is also what `daily on` promises.
+    """
+    local = now.astimezone(ZoneInfo(sub.timezone))
+    hour, minute = (int(p) for p in sub.post_time.split(":"))
+    if sub.days == "weekdays" and local.weekday() >= 5:
+        return None
+    if local.time() < time(hour, minute):
+        return None
+    return local.date().isoformat()
 
 
 def next_post_time(sub: Subscription, now: datetime) -> datetime:
@@ -140,6 +162,8 @@ class DailyFeature:
         self.clock = clock
         self.lease = lease  # how long a claim to post or reveal holds before others take over
         self.concurrency = 16
+        # Question ids never to post (those with open reports); the reports store provides it.
+        self.excluded_questions: Callable[[], Awaitable[set[str]]] | None = None
 
     def register(self, router: Router) -> None:
         router.command("daily", "daily on [HH:MM] [Area/City] [weekdays|daily] | daily off | "
@@ -177,9 +201,22 @@ class DailyFeature:
         sub = await self.store.subscribe(ctx.platform, ctx.tenant, ctx.channel, wanted.post_time,
                                          wanted.timezone, wanted.days, wanted.reveal_minutes,
                                          ctx.user)
-        first = next_post_time(sub, self.clock())
-        return [Reply(f"Daily question **on** for this channel: {self._describe(sub)}. "
-                      f"First one: {first:%A %d %B, %H:%M} ({sub.timezone}).")]
+        now = self.clock()
+        upcoming = next_post_time(sub, now)
+        if await self.catching_up(sub, now):
+            first = (f"First one: today (catching up now: today's {sub.post_time} has passed), "
+                     f"then {upcoming:%A %d %B, %H:%M} ({sub.timezone}).")
+        else:
+            first = f"First one: {upcoming:%A %d %B, %H:%M} ({sub.timezone})."
+        return [Reply(f"Daily question **on** for this channel: {self._describe(sub)}. {first}")]
+
+    async def catching_up(self, sub: Subscription, now: datetime) -> bool:
+        """True when the next scheduler pass will post today's question, late (see `due_today`)."""
+        local_date = due_today(sub, now)
+        if local_date is None:
+            return False
+        existing = await self.store.post_for_day(sub.id, local_date)
+        return existing is None or (existing.message_id is None and existing.outcome is None)
 
     @staticmethod
     def _describe(sub: Subscription) -> str:
@@ -197,9 +234,13 @@ class DailyFeature:
         posts = await self.store.posts(sub.id)
         delivered = [p for p in posts if p.message_id is not None]
         last = f" Last posted {delivered[-1].local_date}." if delivered else ""
-        upcoming = next_post_time(sub, self.clock())
+        now = self.clock()
+        upcoming = next_post_time(sub, now)
+        when = f"{upcoming:%a %d %b %H:%M}"
+        if await self.catching_up(sub, now):
+            when = f"today (catching up now), then {when}"
         text = (f"Daily question is **on**: {self._describe(sub)}. Next: "
-                f"{upcoming:%a %d %b %H:%M}.{last} {len(delivered)} posted so far.")
+                f"{when}.{last} {len(delivered)} posted so far.")
         unsure = [p.local_date for p in posts[-7:] if p.outcome == UNCONFIRMED]
         if unsure:
             text += (f"\n_Not confirmed by {platform}: the question of {', '.join(unsure)} (or "
@@ -227,13 +268,19 @@ class DailyFeature:
                         for p, o in enumerate(post.option_order))
         return Reply("\n".join(lines), choices=choices)
 
-    def choose_question(self, recent: list[Post]) -> Question | None:
-        """A question not used here in 60 days, from the module after the last one used."""
+    def choose_question(self, recent: list[Post],
+                        excluded: AbstractSet[str] = frozenset()) -> Question | None:
+        """A question not used here in 60 days, from the module after the last one used.
+
+        `excluded` question ids (those with open reports) are never chosen, not even when every
+        other question was used recently.
+        """
         used = {p.question_id for p in recent}
         modules = list(dict.fromkeys(s.module for s in self.kb.sections))
         last_module = recent[-1].module if recent else None
         start = (modules.index(last_module) + 1) % len(modules) if last_module in modules else 0
-        eligible = [q for q in self.kb.questions.values() if q.kind in ("single", "truefalse")]
+        eligible = [q for q in self.kb.questions.values()
+                    if q.kind in ("single", "truefalse") and q.id not in excluded]
         for offset in range(len(modules)):
             module = modules[(start + offset) % len(modules)]
             candidates = [q for q in eligible if self.kb.module_of(q.section) == module
@@ -241,6 +288,17 @@ class DailyFeature:
             if candidates:
                 return self.rng.choice(sorted(candidates, key=lambda q: q.id))
         return self.rng.choice(eligible) if eligible else None
+
+    async def _excluded(self) -> frozenset[str]:
+        """Question ids the daily question must skip (open reports); none if the hook fails."""
+        if self.excluded_questions is None:
+            return frozenset()
+        try:
+            return frozenset(await self.excluded_questions())
+        except Exception:  # noqa: BLE001 - a reports blip must not stop the channel's question
+            log.warning("daily: could not read the excluded questions; choosing from all",
+                        exc_info=True)
+            return frozenset()
 
     async def run_due(self) -> dict[str, int]:
         """One scheduler pass: post what is due today, reveal what is due. Returns counts.
@@ -251,6 +309,8 @@ class DailyFeature:
         now = self.clock()
         counts = {"posted": 0, "revealed": 0, "failed": 0}
         limit = asyncio.Semaphore(self.concurrency)
+        subs = await self.store.enabled()
+        excluded = await self._excluded() if subs else frozenset()
 
         async def guarded(kind: str, key: str, work: Callable[[], Awaitable[bool]]) -> None:
             async with limit:
@@ -259,6 +319,8 @@ class DailyFeature:
                         counts[kind] += 1
                 except Exception as exc:  # noqa: BLE001 - one channel must not stop the others
                     counts["failed"] += 1
+                    telemetry.count("daily_posts" if kind == "posted" else "daily_reveals",
+                                    outcome="failed")
                     if isinstance(exc, NotDelivered | TimeoutError):
                         log.warning("daily %s failed for %s: %s", kind, key,
                                     str(exc)[:200] or type(exc).__name__)
@@ -266,21 +328,18 @@ class DailyFeature:
                         log.exception("daily %s failed for %s", kind, key)
 
         await asyncio.gather(*(guarded("posted", f"subscription {sub.id}",
-                                       partial(self._post_if_due, sub, now))
-                               for sub in await self.store.enabled()))
+                                       partial(self._post_if_due, sub, now, excluded))
+                               for sub in subs))
         await asyncio.gather(*(guarded("revealed", f"post {post.id}", partial(self._reveal, post))
                                for post in await self.store.due_reveals(now)))
         return counts
 
-    async def _post_if_due(self, sub: Subscription, now: datetime) -> bool:
-        zone = ZoneInfo(sub.timezone)
-        local = now.astimezone(zone)
-        hour, minute = (int(p) for p in sub.post_time.split(":"))
-        if sub.days == "weekdays" and local.weekday() >= 5:
+    async def _post_if_due(self, sub: Subscription, now: datetime,
+                           excluded: AbstractSet[str] = frozenset()) -> bool:
+        local_date = due_today(sub, now)
+        if local_date is None:
             return False
-        if local.time() < time(hour, minute):
-            return False
-        local_date = local.date().isoformat()
+        local = now.astimezone(ZoneInfo(sub.timezone))
         existing = await self.store.post_for_day(sub.id, local_date)
         if existing is not None and (existing.message_id is not None
                                      or existing.outcome is not None):
@@ -302,7 +361,7 @@ class DailyFeature:
         else:
             recent = await self.store.posts(
                 sub.id, (local.date() - timedelta(days=NO_REPEAT_DAYS)).isoformat())
-            question = self.choose_question(recent)
+            question = self.choose_question(recent, excluded)
             if question is None:
                 return False
             order = list(range(len(question.options)))
@@ -372,11 +431,13 @@ class DailyFeature:
             await self.store.release_post(post, delivered_nothing=False)
             raise
         await self.store.mark_posted(post.id, message_id, reveal_at, posted_at=now)
+        telemetry.count("daily_posts", platform=sub.platform, outcome="posted")
         return True
 
     async def _give_up(self, post: Post, sub: Subscription, why: str) -> bool:
         """At most once: a post that may have landed is never sent again on this platform."""
         await self.store.give_up_post(post, UNCONFIRMED)
+        telemetry.count("daily_posts", platform=sub.platform, outcome="unconfirmed")
         log.warning("daily: %s for post %s in %s channel %s; %s cannot say whether it landed, "
                     "so it is not posted again today (at most once; `daily status` tells the "
                     "channel's admins)", why, post.id, sub.platform, sub.channel, sub.platform)
@@ -410,6 +471,7 @@ class DailyFeature:
             return [self._feedback(question, post, option, correct,
                                    "_You already answered; your first answer is the one that "
                                    "counts._")]
+        telemetry.count("answers", mode="daily", correct=correct)
         await self._refresh_count(post, sub)
         return [self._feedback(question, post, option, correct)]
 
@@ -460,6 +522,14 @@ class DailyFeature:
     async def _reveal(self, post: Post) -> bool:
         sub = await self.store.subscription_by_id(post.subscription_id)
         question = self.kb.questions.get(post.question_id)
+        if sub is not None and question is None and post.message_id is not None:
+            # the question left the bank (a knowledge reload or a deploy): close the post
+            # instead of trying again on every pass
+            await self.store.mark_revealed(post.id, None, outcome="retired")
+            log.warning("daily: post %s asked question %s, which is no longer in the question "
+                        "bank; closed without a reveal", post.id, post.question_id)
+            telemetry.count("daily_reveals", platform=sub.platform, outcome="retired")
+            return False
         if sub is None or question is None or post.message_id is None:
             return False
         outbound = self.outbounds.get(sub.platform)
@@ -485,6 +555,7 @@ class DailyFeature:
         if claim.reveal_attempted_at is not None:  # an earlier reveal's outcome is unknown
             if not isinstance(outbound, Findable):
                 await self.store.mark_revealed(post.id, None, outcome=UNCONFIRMED)
+                telemetry.count("daily_reveals", platform=sub.platform, outcome="unconfirmed")
                 log.warning("daily: the reveal of post %s may not have landed in %s channel %s; "
                             "not posting it again (at most once)", post.id, sub.platform,
                             sub.channel)
@@ -515,6 +586,7 @@ class DailyFeature:
         except Exception as exc:
             if not isinstance(outbound, Findable):
                 await self.store.mark_revealed(post.id, None, outcome=UNCONFIRMED)
+                telemetry.count("daily_reveals", platform=sub.platform, outcome="unconfirmed")
                 log.warning("daily: the reveal of post %s in %s channel %s has an unknown "
                             "outcome (%s); not posting it again (at most once)", post.id,
                             sub.platform, sub.channel, type(exc).__name__)
@@ -522,6 +594,7 @@ class DailyFeature:
             await self.store.release_reveal(claim, delivered_nothing=False)
             raise
         await self.store.mark_revealed(post.id, message_id)
+        telemetry.count("daily_reveals", platform=sub.platform, outcome="revealed")
         await self._close(post, sub, ref, outbound, len(answers))
         return True
 
@@ -565,12 +638,14 @@ class DailyFeature:
                 score[answer.user_id][0] += answer.correct
                 score[answer.user_id][1] += 1
                 names[answer.user_id] = answer.user_name
-        if not score:
+        # the same rule as `leaderboard`: nobody without a right answer is named, top five only
+        scored = [(user, cn) for user, cn in score.items() if cn[0] > 0]
+        if not scored:
             return []
-        ranked = sorted(score.items(), key=lambda kv: (-kv[1][0], -kv[1][0] / kv[1][1],
-                                                       names[kv[0]]))
+        ranked = sorted(scored, key=lambda kv: (-kv[1][0], -kv[1][0] / kv[1][1],
+                                                names[kv[0]].lower()))
         lines = ["**This week's leaderboard**"]
         lines += [f"{rank}. {escape_md(names[user])}: {c}/{n} correct"
-                  for rank, (user, (c, n)) in enumerate(ranked[:10], start=1)]
+                  for rank, (user, (c, n)) in enumerate(ranked[:5], start=1)]
         return lines
 

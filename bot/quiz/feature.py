@@ -7,6 +7,7 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from bot import telemetry
 from bot.knowledge.schema import KnowledgeBase, Question
 from bot.model import Action, Context, Message, Reply
 from bot.quiz import memory
@@ -14,12 +15,13 @@ from bot.quiz.render import (
     ANSWER_ACTION,
     NEXT_ACTION,
     START_ACTION,
+    exam_heading,
     feedback_reply,
     how_many,
     question_reply,
 )
 from bot.quiz.scope import Scope, resolve_scope
-from bot.quiz.selection import needs_card_state, next_question
+from bot.quiz.selection import focus_first, needs_card_state, next_question, review_queue
 from bot.router import Router
 from bot.store.database import utcnow
 from bot.store.quizstore import CardRow, ExamStep, QuizStore, Showing
@@ -27,6 +29,9 @@ from bot.text import small_number
 
 Clock = Callable[[], datetime]
 ExamHook = Callable[[Context, Showing, Question, bool], Awaitable[list[Reply]]]
+# Given an exam showing about to be answered: the replies that end an exam past its deadline
+# (the answer is not recorded), or None when the answer is in time.
+LateHook = Callable[[Context, Showing], Awaitable[list[Reply] | None]]
 
 
 def end_of_day(now: datetime) -> datetime:
@@ -34,12 +39,18 @@ def end_of_day(now: datetime) -> datetime:
     return now.replace(hour=23, minute=59, second=59, microsecond=0)
 
 
+def start_of_day(now: datetime) -> datetime:
+    """Midnight UTC of `now`'s day: 'answered today' means answered after this."""
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def unknown_scope_reply(kb: KnowledgeBase, text: str) -> Reply:
     from bot.text import escape_md
 
     topics = ", ".join(f"`{d.id}`" for d in kb.domains)
     return Reply(f"I don't know the topic \"{escape_md(text)}\". Try one of: {topics}, a module "
-                 "such as `Core technologies`, or a section such as `Amazon EBS`.", private=True)
+                 "such as `Core technologies`, a section such as `Amazon EBS`, or a service "
+                 "such as `lambda`.", private=True)
 
 
 class QuizFeature:
@@ -52,6 +63,7 @@ class QuizFeature:
         self.rng = rng or random.Random()
         self.clock = clock
         self.exam_hook: ExamHook | None = None
+        self.exam_late: LateHook | None = None
         self.review_extras: list[Callable[[Context, datetime], Awaitable[Reply | None]]] = []
 
     def register(self, router: Router) -> None:
@@ -91,10 +103,11 @@ class QuizFeature:
         question_cards = [c for c in cards if c.item_id in self.kb.questions]
         last = await self.store.last_question(ctx.tenant, ctx.user)
         if mode == "review":
-            due = sorted((c for c in question_cards if c.due <= end_of_day(now)),
-                         key=lambda c: c.due)
-            choice = next((c.item_id for c in due if c.item_id != last),
-                          due[0].item_id if due else None)
+            mistakes = [q for q in await self.store.wrong_since(ctx.tenant, ctx.user,
+                                                                 start_of_day(now))
+                        if q in self.kb.questions]
+            due = review_queue(question_cards, mistakes, end_of_day(now))
+            choice = next((q for q in due if q != last), due[0] if due else None)
             extras = [r for extra in self.review_extras
                       if (r := await extra(ctx, end_of_day(now))) is not None]
             if choice is None:
@@ -103,12 +116,13 @@ class QuizFeature:
             return [await self.show(ctx, self.kb.questions[choice], mode, heading), *extras]
         else:
             answers = await self.store.answer_summary(ctx.tenant, ctx.user)
-            pool = list(scope.question_ids)
+            # an entry's own questions first while any is new or due, then its section
+            pool = focus_first(scope.focus, question_cards, answers, last, now) \
+                or list(scope.question_ids)
             if needs_card_state(pool, question_cards, answers, last, now):
                 question_cards = [c for c in await self.store.cards(ctx.tenant, ctx.user)
                                   if c.item_id in self.kb.questions]
-            choice = next_question(self.kb, list(scope.question_ids), question_cards, answers,
-                                   last, now, self.rng)
+            choice = next_question(self.kb, pool, question_cards, answers, last, now, self.rng)
             if choice is None:
                 return [unknown_scope_reply(self.kb, scope.key)]
             heading = "Quiz" if not scope.key else f"Quiz · {scope.label}"
@@ -135,12 +149,12 @@ class QuizFeature:
         return question_reply(self.kb, question, showing, heading, replace=replace)
 
     async def _heading_again(self, showing: Showing) -> str:
-        """The heading a question had when shown, for showing it again after a first pick."""
+        """The heading a question had when shown (an exam's with the time left now), for
+        showing it again after a pick."""
         if showing.exam_id:
             exam = await self.store.get_exam(showing.exam_id)
             if exam is not None and showing.question_id in exam.question_ids:
-                number = exam.question_ids.index(showing.question_id) + 1
-                return f"Exam question {number} of {len(exam.question_ids)}"
+                return exam_heading(exam, showing.question_id, self.clock())
         return _mode_heading(showing.mode)
 
     async def on_answer(self, action: Action) -> list[Reply]:
@@ -158,11 +172,18 @@ class QuizFeature:
         if question is None or option not in showing.option_order:
             return [Reply("That question is no longer in the question bank. Type `quiz` for "
                           "another.", private=True)]
+        if showing.exam_id is not None and self.exam_late is not None:
+            # the deadline is checked before anything is recorded: a late answer earns nothing
+            late = await self.exam_late(ctx, showing)
+            if late is not None:
+                return late
         if showing.answered_at is not None:
             return await self._answered_again(ctx, showing, question, option)
         chosen: tuple[int, ...] = (option,)
         if question.kind == "multiple":
-            picked = await self.store.pick(showing.id, option)
+            # a press picks the option, a press on a picked one un-picks it; the answer is
+            # recorded when the required number of options is picked
+            picked = await self.store.toggle(showing.id, option)
             if picked is None:
                 return await self._answered_again(ctx, showing, question, option)
             if len(picked) < how_many(question):
@@ -180,6 +201,7 @@ class QuizFeature:
                 showing, chosen, correct, module, None, None, now,
                 review=lambda card: memory.review(card, rating, now), exam_step=step):
             return await self._answered_again(ctx, showing, question, option)
+        telemetry.count("answers", mode=showing.mode, correct=correct)
         return await self._after(ctx, showing, question, chosen, correct)
 
     async def _exam_step(self, showing: Showing, question: Question) -> ExamStep | None:

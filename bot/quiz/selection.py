@@ -58,3 +58,20 @@ def next_question(kb: KnowledgeBase, pool: list[str], cards: list[CardRow],
         return min(known, key=lambda c: (retrievability(c.card, now), rng.random())).item_id
     others = [q for q in pool if q != last]
     return rng.choice(others) if others else (pool[0] if pool else None)
+
+
+def review_queue(cards: list[CardRow], wrong_today: list[str], end: datetime) -> list[str]:
+    """What `review` offers today: the cards due by `end`, most overdue first, then today's
+    mistakes that FSRS has not made due yet (a wrong answer's card is due tomorrow at the
+    earliest, but a mistake is worth another go the same day), oldest mistake first."""
+    due = [c.item_id for c in sorted(cards, key=lambda c: c.due) if c.due <= end]
+    return due + [q for q in wrong_today if q not in set(due)]
+
+
+def focus_first(focus: tuple[str, ...], cards: list[CardRow], answers: AnswerSummary,
+                last: str | None, now: datetime) -> list[str]:
+    """The focus questions of a scope still worth asking first (new or due, never the one just
+    shown); empty when the rest of the scope should be used."""
+    due = {c.item_id for c in cards if c.due <= now}
+    seen = {c.item_id for c in cards} | answers.questions
+    return [q for q in focus if q != last and (q not in seen or q in due)]

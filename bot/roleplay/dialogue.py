@@ -39,6 +39,7 @@ from typing import Any
 
 from fsrs import Rating
 
+from bot import telemetry
 from bot.answers import ASK_ACTION
 from bot.knowledge.schema import KnowledgeBase
 from bot.model import Action, Choice, Context, Field, Message, Reply
@@ -291,6 +292,8 @@ class RoleplayFeature:
         state = dict(stored.state)
         turn, line = state["turn"], state["customer_line"]
         result = grade(text, scenario, turn, line, self.former_names)
+        telemetry.count("roleplay_turns", topic=scenario.topic, band=result.band)
+        telemetry.observe("roleplay_score", result.score, topic=scenario.topic)
         state["history"] = [*state["history"], self._record(turn, line, text, result)]
         added = raises_frustration(result)
         state["frustration"] = state["frustration"] + added

@@ -187,6 +187,52 @@ class QuizStore:
                                .values(picked=picked))
         return tuple(picked)
 
+    async def toggle(self, showing_id: str, option: int) -> tuple[int, ...] | None:
+        """Pick an option of a multiple-select question, or un-pick it when it was picked (one
+        atomic read and write); the picks after it, or None once the showing was answered."""
+        async with self.db.engine.begin() as conn:
+            row = (await conn.execute(
+                select(showings.c.picked, showings.c.answered_at)
+                .where(showings.c.id == showing_id).with_for_update())).first()
+            if row is None or row.answered_at is not None:
+                return None
+            picked = set(row.picked or ())
+            picked = picked - {option} if option in picked else picked | {option}
+            await conn.execute(update(showings).where(showings.c.id == showing_id,
+                                                      showings.c.answered_at.is_(None))
+                               .values(picked=sorted(picked)))
+        return tuple(sorted(picked))
+
+    async def latest_showing(self, tenant: str, user_id: str, since: datetime,
+                             skip_modes: tuple[str, ...] = ("daily",)) -> Showing | None:
+        """The learner's most recent showing at or after `since` (answered or not), leaving out
+        `skip_modes` (a daily channel question is answered the moment it is recorded): what a
+        typed letter answers."""
+        # two showings in the same instant (a coarse clock): the one the learner's
+        # `last_question` names is the later one
+        shown_last = case((showings.c.question_id == users.c.last_question, 1), else_=0)
+        stmt = (select(showings)
+                .select_from(showings.outerjoin(users, and_(users.c.tenant == showings.c.tenant,
+                                                            users.c.user_id == showings.c.user_id)))
+                .where(showings.c.tenant == tenant, showings.c.user_id == user_id,
+                       showings.c.mode.not_in(skip_modes), showings.c.shown_at >= since)
+                .order_by(showings.c.shown_at.desc(), shown_last.desc()).limit(1))
+        row = await self.db.first(stmt)
+        return _showing(row) if row else None
+
+    async def wrong_since(self, tenant: str, user_id: str, since: datetime) -> list[str]:
+        """Question ids whose latest answer since `since` was wrong (answered wrong today and
+        not answered right since), oldest mistake first."""
+        stmt = (select(answers.c.question_id, answers.c.correct, answers.c.answered_at)
+                .where(answers.c.tenant == tenant, answers.c.user_id == user_id,
+                       answers.c.answered_at >= since)
+                .order_by(answers.c.answered_at, answers.c.id))
+        latest: dict[str, bool] = {}
+        for row in await self.db.rows(stmt):
+            latest.pop(row.question_id, None)  # keep insertion order = order of the latest answer
+            latest[row.question_id] = bool(row.correct)
+        return [qid for qid, correct in latest.items() if not correct]
+
     async def record_answer(self, showing: Showing, chosen: tuple[int, ...], correct: bool,
                             module: str, card: dict[str, Any] | None, card_due: datetime | None,
                             when: datetime | None = None, *, review: Review | None = None,
@@ -381,6 +427,14 @@ class QuizStore:
         return {r.question_id: AnswerRow(r.question_id, r.module, r.mode, tuple(r.chosen),
                                          bool(r.correct), as_utc(r.answered_at) or utcnow())
                 for r in rows}
+
+    async def exam_picks(self, exam_id: str) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:
+        """question id -> (option order as shown, options picked) for an exam's showings, the
+        latest showing of each question: what the scorecard says the learner picked."""
+        stmt = (select(showings.c.question_id, showings.c.option_order, showings.c.picked)
+                .where(showings.c.exam_id == exam_id).order_by(showings.c.shown_at))
+        return {r.question_id: (tuple(r.option_order), tuple(r.picked or ()))
+                for r in await self.db.rows(stmt)}
 
     async def exam_showing(self, exam_id: str, question_id: str) -> Showing | None:
         stmt = (select(showings).where(showings.c.exam_id == exam_id,

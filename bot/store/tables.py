@@ -41,6 +41,7 @@ showings = Table(
     Column("exam_id", String(32), nullable=True, index=True),
     Column("shown_at", DateTime(timezone=True), nullable=False),
     Column("answered_at", DateTime(timezone=True), nullable=True),
+    Index("ix_showings_user", "tenant", "user_id", "shown_at"),  # the learner's latest question
 )
 
 answers = Table(
@@ -209,4 +210,26 @@ reports = Table(
     Column("resolution", String(500), nullable=True),
     Index("ix_reports_item", "kind", "item_id", "status"),
     Index("ix_reports_tenant", "tenant", "status", "created_at"),
+)
+
+# Answers folded away by retention (AWS_QUIZ_RETENTION_DAYS), per learner and module: stats keep
+# their totals after the answer history itself is pruned (see bot/store/retention.py).
+answer_totals = Table(
+    "answer_totals", metadata,
+    Column("tenant", String(64), primary_key=True),
+    Column("user_id", String(128), primary_key=True),
+    Column("module", String(100), primary_key=True),
+    Column("answered", Integer, nullable=False),
+    Column("correct", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# A workspace or tenant that removed the app: its user data is deleted once the retention period
+# has passed (30 days when retention is off), unless the app is used there again first.
+tenant_removals = Table(
+    "tenant_removals", metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("tenant", String(64), primary_key=True),
+    Column("removed_at", DateTime(timezone=True), nullable=False),
+    Column("purged_at", DateTime(timezone=True), nullable=True),
 )

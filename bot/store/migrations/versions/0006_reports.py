@@ -1,4 +1,4 @@
-"""Learners' reports against a question or a knowledge entry, for the content authors.
+"""Learners' reports against a question or a knowledge entry, and an index for a learner's latest question.
 
 Revision ID: 0006
 Revises: 0005
@@ -35,9 +35,12 @@ def upgrade() -> None:
     )
     op.create_index("ix_reports_item", "reports", ["kind", "item_id", "status"])
     op.create_index("ix_reports_tenant", "reports", ["tenant", "status", "created_at"])
+    # a learner's latest question (typed letter answers, `report` without a button)
+    op.create_index("ix_showings_user", "showings", ["tenant", "user_id", "shown_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_showings_user", table_name="showings")
     op.drop_index("ix_reports_tenant", table_name="reports")
     op.drop_index("ix_reports_item", table_name="reports")
     op.drop_table("reports")
