@@ -27,7 +27,7 @@ SECRET_ENV = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "SLA
               "MicrosoftAppPassword", "DATABASE_URL", "AWS_QUIZ_ADMIN_TOKEN")
 TOKEN_RE = re.compile(r"xox[abposer]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|"
                       r"(?i:bearer)\s+[A-Za-z0-9._~+/=-]{16,}|(?<=://)[^:/@\s]+:[^@/\s]+(?=@)")
-SDK_LOGGERS = ("slack_sdk", "slack_bolt", "botbuilder", "microsoft_agents", "msal", "urllib3",
+SDK_LOGGERS = ("slack_sdk", "slack_bolt", "microsoft_agents", "msal", "urllib3",
                "aiohttp.access")
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id",

@@ -63,7 +63,7 @@ def heavy_imports() -> list[str]:
     """Packages a lookup does not need that one `aws-quiz ask` would import."""
     code = ("import sys; from adapters.cli import main; main(['ask', 'what is ebs']); "
             "print(' '.join(m for m in ('sqlalchemy', 'alembic', 'aiohttp', 'slack_bolt', "
-            "'botbuilder', 'wordllama') if m in sys.modules))")
+            "'microsoft_agents', 'wordllama') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
                          check=True).stdout.splitlines()
     return out[-1].split() if out else []

@@ -250,6 +250,22 @@ async def test_removing_the_app_from_a_team_forgets_all_its_channels_and_daily_q
     assert await core.refs.get("teams", TENANT, other) is None
     sub = await core.daily.store.subscription("teams", TENANT, other)
     assert sub is not None and not sub.enabled
+    from sqlalchemy import select
+
+    from bot.store.tables import tenant_removals
+
+    assert core.db is not None
+    left = await core.refs.all("teams", TENANT)
+    assert left, "the personal chat the help reply went to is still there"
+    assert await core.db.rows(select(tenant_removals)) == [], "still installed for someone"
+    for ref in left:  # the app is removed from the personal scope too: nothing of it is left
+        uninstall = personal(connector.url)
+        uninstall.update({"type": "installationUpdate", "action": "remove", "text": None})
+        uninstall["conversation"]["id"] = ref.channel
+        assert await bot.post(uninstall) == 200
+    removed = await core.db.rows(select(tenant_removals.c.platform, tenant_removals.c.tenant))
+    assert [(r.platform, r.tenant) for r in removed] == [("teams", TENANT)], \
+        "the tenant's learner data is deleted after the retention period (docs/privacy.md)"
 
 
 async def test_a_retried_delivery_is_answered_once_and_a_personal_install_is_welcomed(

@@ -138,6 +138,14 @@ class TeamsBot:
             if self.core.daily is not None:
                 await self.core.daily.store.unsubscribe("teams", tenant, name)
         log.info("Teams app removed: %d conversation reference(s) forgotten", len(channels))
+        if channel is None and self.core.db is not None \
+                and not await self.core.refs.all("teams", tenant):
+            # the app is gone from every conversation of this tenant we knew: its learners'
+            # data is deleted after the retention period unless the app is used again there
+            from bot.store.database import utcnow
+            from bot.store.retention import record_removal
+
+            await record_removal(self.core.db, "teams", tenant, utcnow())
 
     async def _welcome(self, turn: TurnContext) -> None:
         ctx = context_of(turn.activity)
