@@ -8,6 +8,12 @@ or thread order, `oldest`/`latest`, `limit` and cursors, metadata only with
 `include_all_metadata`). It can be slow (`latency`) and it can accept a post and then fail the
 answer (`ambiguous`: a 500, or an answer later than the client waits), which is how a post's
 outcome becomes unknown. Requests to our app are signed the way Slack signs them.
+
+Run as a program (`python -m tests.slack_fakes ...`, see `main` and docs/slack.md) it is a
+stand-in for Slack that a person drives from a terminal: `api` runs the fake, `command` types a
+slash command, `press` presses a button on a message the bot sent, `dm` writes to the bot in a
+direct message. The `api` process keeps the state: every message the bot sent (`sent`), which
+the other commands read from its `GET /_fake/sent`.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import asyncio
 import hashlib
 import hmac
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +32,8 @@ from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestServer
 
 from tests.loopback import LoopbackServer
+
+SENDING = ("chat.postMessage", "chat.postEphemeral", "chat.update")  # methods that show a message
 
 
 @dataclass
@@ -53,6 +62,8 @@ class FakeSlack(LoopbackServer):
     server: TestServer | None = None
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
+    # every message the bot sent, in order: Web API posts/updates and response_url answers
+    sent: list[dict[str, Any]] = field(default_factory=list)
     _ts: int = 1000
     _event: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -116,6 +127,8 @@ class FakeSlack(LoopbackServer):
             return web.Response(status=500, text="<html>internal error</html>",
                                 content_type="text/html")
         answer = self._answer(method, params)
+        if method in SENDING and answer.get("ok"):
+            self._sent(method, params, answer)
         if method == "chat.postMessage" and answer.get("ok") and self.ambiguous:
             mode = self.ambiguous.pop(0)  # the message is posted; its answer goes wrong
             if mode == "500":
@@ -123,6 +136,18 @@ class FakeSlack(LoopbackServer):
                                     content_type="text/html")
             await asyncio.sleep(self.slow_seconds)
         return web.json_response(answer)
+
+    def _sent(self, via: str, params: dict[str, Any], answer: dict[str, Any] | None = None
+              ) -> None:
+        """Keep a message the bot sent, the way a person would see it."""
+        found = params.get("blocks") or []
+        if isinstance(found, str):
+            found = json.loads(found)
+        self.sent.append({
+            "n": len(self.sent) + 1, "via": via, "channel": params.get("channel"),
+            "ts": (answer or {}).get("ts") or params.get("ts"), "text": params.get("text", ""),
+            "blocks": found, "response_type": params.get("response_type"),
+            "replace_original": params.get("replace_original"), "user": params.get("user")})
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
@@ -222,7 +247,9 @@ class FakeSlack(LoopbackServer):
     async def _response(self, request: web.Request) -> web.Response:
         if self.latency:
             await asyncio.sleep(self.latency)
-        self.responses.append((request.match_info["n"], await request.json()))
+        body = await request.json()
+        self.responses.append((request.match_info["n"], body))
+        self._sent(f"response_url/{request.match_info['n']}", body)
         self._event.set()
         return web.Response(text="ok")
 
@@ -288,6 +315,11 @@ def event_body(event: dict[str, Any], event_id: str, team: str = "T1") -> str:
 
 
 # -- a command line, so people can try the Slack adapter without Slack (docs/slack.md) ---------
+#
+# `api` runs the fake and is the only process with state: every message the bot sent is in its
+# `sent` list, served at GET /_fake/sent?since=N. `command`, `press` and `dm` are short-lived:
+# each sends one signed request to the app the way Slack would, then reads what the bot sent
+# from the fake (response_url answers and Web API posts alike) and prints it.
 
 async def _run_fake(port: int, admins: set[str]) -> None:
     fake = FakeSlack(admins=admins)
@@ -301,7 +333,12 @@ async def _run_fake(port: int, admins: set[str]) -> None:
         await fake.push_envelope(data["type"], data["payload"], data["envelope_id"])
         return web.json_response({"ok": True})
 
+    async def sent(request: web.Request) -> web.Response:
+        since = int(request.query.get("since") or 0)
+        return web.json_response({"count": len(fake.sent), "sent": fake.sent[since:]})
+
     app.router.add_post("/push", push)
+    app.router.add_get("/_fake/sent", sent)
     await fake.serve(app, port)
     print(f"fake Slack Web API at {fake.api_url} (set SLACK_API_URL to this)", flush=True)
     seen_calls = seen_responses = 0
@@ -314,21 +351,192 @@ async def _run_fake(port: int, admins: set[str]) -> None:
         seen_calls, seen_responses = len(fake.calls), len(fake.responses)
 
 
-async def _send_command(app_url: str, api: str, secret: str, text: str, user: str) -> None:
+def _base(api: str) -> str:
+    return api.rsplit("/api", 1)[0]
+
+
+def _nonce() -> str:
+    return str(time.time_ns() // 1000)
+
+
+def _buttons(message: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(actions block, button) for every button on a message."""
+    return [(block, element) for block in message.get("blocks") or []
+            if block.get("type") == "actions" for element in block.get("elements", [])
+            if element.get("type") == "button"]
+
+
+def _label(button: dict[str, Any]) -> str:
+    return str((button.get("text") or {}).get("text", ""))
+
+
+def find_button(sent: list[dict[str, Any]], label: str
+                ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]] | None:
+    """(message, block, button): the newest message with a button labelled `label` (exactly,
+    ignoring case, else the label's beginning)."""
+    want = label.strip().casefold()
+    for message in reversed(sent):
+        buttons = _buttons(message)
+        for exact in (True, False):
+            for block, button in buttons:
+                shown = _label(button).casefold()
+                if shown == want if exact else shown.startswith(want):
+                    return message, block, button
+    return None
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def show(message: dict[str, Any]) -> str:
+    """A message the bot sent, as a person would read it: text, fields and buttons."""
+    via = message["via"]
+    where = ("ephemeral" if message.get("response_type") == "ephemeral" else
+             "in channel" if message.get("response_type") == "in_channel" else "")
+    if message.get("replace_original") in (True, "true"):
+        where = "replaces the message pressed"
+    if message.get("channel"):
+        where = f"to {message['channel']}"
+    lines = [f"--- #{message['n']} {via}" + (f" ({where})" if where else "")]
+    lines += [f"  {line}" for line in _unescape(str(message.get("text") or "")).splitlines()]
+    for block in message.get("blocks") or []:
+        for item in block.get("fields", []):
+            lines.append("  " + _unescape(item["text"]).replace("\n", ": ", 1))
+    labels = [f"[{_label(button)}]" for _, button in _buttons(message)]
+    if labels:
+        lines.append("  buttons: " + " ".join(labels))
+    return "\n".join(lines)
+
+
+async def _sent(session: Any, api: str, since: int = 0) -> tuple[int, list[dict[str, Any]]]:
+    async with session.get(f"{_base(api)}/_fake/sent", params={"since": str(since)}) as resp:
+        data = await resp.json()
+        return int(data["count"]), list(data["sent"])
+
+
+async def _print_replies(session: Any, api: str, since: int, wait: float) -> None:
+    """Print what the bot sends from `since` on: until a second passes with nothing new, or
+    `wait` seconds with nothing at all."""
+    deadline = time.monotonic() + wait
+    got: list[dict[str, Any]] = []
+    changed = time.monotonic()
+    while time.monotonic() < deadline:
+        _, new = await _sent(session, api, since)
+        if len(new) != len(got):
+            got, changed = new, time.monotonic()
+        elif got and time.monotonic() - changed >= 1.0:
+            break
+        await asyncio.sleep(0.1)
+    for message in got:
+        print(show(message), flush=True)
+    if not got:
+        print(f"(the bot sent nothing within {wait:g}s)", flush=True)
+
+
+async def _post_signed(session: Any, app_url: str, secret: str, body: str,
+                       content_type: str) -> int:
+    headers = {"Content-Type": content_type, **sign(secret, body)}
+    async with session.post(app_url, data=body, headers=headers) as response:
+        print(f"HTTP {response.status} {await response.text()}".rstrip(), flush=True)
+        return response.status
+
+
+async def _send_command(app_url: str, api: str, secret: str, text: str, user: str,
+                        wait: float = 15.0) -> int:
     import aiohttp
 
-    base = api.rsplit("/api", 1)[0]
-    body = slash_body(text, user=user, response_url=f"{base}/response/{int(time.time())}")
-    headers = {"Content-Type": "application/x-www-form-urlencoded", **sign(secret, body)}
+    body = slash_body(text, user=user, response_url=f"{_base(api)}/response/{_nonce()}")
     async with aiohttp.ClientSession() as session:
-        async with session.post(app_url, data=body, headers=headers) as response:
-            print(f"HTTP {response.status} {await response.text()}")
+        since, _ = await _sent(session, api)
+        status = await _post_signed(session, app_url, secret, body,
+                                    "application/x-www-form-urlencoded")
+        if status == 200:
+            await _print_replies(session, api, since, wait)
+    return 0
+
+
+def press_body(message: dict[str, Any], block: dict[str, Any], button: dict[str, Any],
+               user: str, team: str, channel: str, response_url: str) -> str:
+    """A block_actions interaction, as Slack posts it when someone presses `button`."""
+    channel = message.get("channel") or channel
+    ephemeral = message["via"].startswith("response_url") and \
+        message.get("response_type") != "in_channel"
+    ts = message.get("ts") or f"{int(time.time())}.{message['n']:06d}"
+    index = (message.get("blocks") or []).index(block)
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
+        "api_app_id": "A1", "token": "legacy", "trigger_id": f"{_nonce()}.1.abc",
+        "container": {"type": "message", "message_ts": ts, "channel_id": channel,
+                      "is_ephemeral": ephemeral},
+        "team": {"id": team, "domain": "test"}, "enterprise": None,
+        "is_enterprise_install": False,
+        "channel": {"id": channel, "name": "directmessage" if channel.startswith("D")
+                    else "general"},
+        "state": {"values": {}}, "response_url": response_url,
+        "actions": [{"type": "button", "action_id": button.get("action_id", ""),
+                     "block_id": block.get("block_id") or f"fake-block-{index}",
+                     "text": button.get("text"), "value": button.get("value", ""),
+                     "action_ts": f"{time.time():.6f}"}],
+    }
+    if not ephemeral:  # Slack shows the app the message itself, unless it was ephemeral
+        payload["message"] = {"type": "message", "user": "UBOT", "bot_id": "BBOT", "ts": ts,
+                              "text": message.get("text", ""), "blocks": message.get("blocks")}
+    return urlencode({"payload": json.dumps(payload)})
+
+
+async def _press(app_url: str, api: str, secret: str, label: str, user: str, channel: str,
+                 wait: float = 15.0) -> int:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        since, sent = await _sent(session, api)
+        found = find_button(sent, label)
+        if found is None:
+            newest = next((m for m in reversed(sent) if _buttons(m)), None)
+            labels = " ".join(f"[{_label(b)}]" for _, b in _buttons(newest or {}))
+            print(f"no button labelled {label!r}; the newest buttons are: {labels or 'none'}",
+                  file=sys.stderr)
+            return 1
+        message, block, button = found
+        print(f"pressing [{_label(button)}] on message #{message['n']}", flush=True)
+        body = press_body(message, block, button, user, "T1", channel,
+                          f"{_base(api)}/response/{_nonce()}")
+        status = await _post_signed(session, app_url, secret, body,
+                                    "application/x-www-form-urlencoded")
+        if status == 200:
+            await _print_replies(session, api, since, wait)
+    return 0
+
+
+def dm_body(text: str, user: str, channel: str, team: str = "T1") -> str:
+    """An Events API `message` event: `user` wrote `text` in their DM with the bot."""
+    ts = f"{time.time():.6f}"
+    event = {"type": "message", "channel": channel, "user": user, "text": text, "ts": ts,
+             "event_ts": ts, "team": team, "channel_type": "im",
+             "client_msg_id": f"fake-{_nonce()}"}
+    return event_body(event, f"Ev{_nonce()}", team)
+
+
+async def _dm(app_url: str, api: str, secret: str, text: str, user: str, channel: str | None,
+              wait: float = 15.0) -> int:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        since, _ = await _sent(session, api)
+        status = await _post_signed(session, app_url, secret,
+                                    dm_body(text, user, channel or f"D{user}"),
+                                    "application/json")
+        if status == 200:
+            await _print_replies(session, api, since, wait)
+    return 0
 
 
 async def _push_command(api: str, text: str, user: str) -> None:
     import aiohttp
 
-    base = api.rsplit("/api", 1)[0]
+    base = _base(api)
     payload = {"team_id": "T1", "channel_id": "C1", "user_id": user, "user_name": user.lower(),
                "command": "/aws-quiz", "text": text, "api_app_id": "A1",
                "response_url": f"{base}/response/{int(time.time())}"}
@@ -349,12 +557,27 @@ def main() -> None:
     api = sub.add_parser("api", help="run the fake Web API (prints every call it receives)")
     api.add_argument("--port", type=int, default=8900)
     api.add_argument("--admin", action="append", default=[], help="user ids that are admins")
-    cmd = sub.add_parser("command", help="send a signed /aws-quiz command over HTTP")
-    cmd.add_argument("text")
-    cmd.add_argument("--app", default="http://127.0.0.1:3978/slack/events")
-    cmd.add_argument("--api", default="http://127.0.0.1:8900/api/")
-    cmd.add_argument("--secret", required=True, help="the SLACK_SIGNING_SECRET the app uses")
-    cmd.add_argument("--user", default="U1")
+
+    def to_app(name: str, help_text: str) -> argparse.ArgumentParser:
+        one = sub.add_parser(name, help=help_text)
+        one.add_argument("--app", default="http://127.0.0.1:3978/slack/events")
+        one.add_argument("--api", default="http://127.0.0.1:8900/api/")
+        one.add_argument("--secret", required=True, help="the SLACK_SIGNING_SECRET the app uses")
+        one.add_argument("--user", default="U1")
+        one.add_argument("--wait", type=float, default=15.0,
+                         help="seconds to wait for the bot's answer")
+        return one
+
+    to_app("command", "send a signed /aws-quiz command over HTTP; print the answer") \
+        .add_argument("text")
+    press = to_app("press", "press a button on the newest message that has it, by its label; "
+                            "print the answer")
+    press.add_argument("label", help='the button\'s label, e.g. B or "Next question"')
+    press.add_argument("--channel", default="C1",
+                       help="the channel of an ephemeral answer (a slash command's)")
+    dm = to_app("dm", "write to the bot in a direct message; print the answer")
+    dm.add_argument("text")
+    dm.add_argument("--channel", default=None, help="the DM channel (default D<user>)")
     push = sub.add_parser("socket-command", help="push an /aws-quiz command over Socket Mode")
     push.add_argument("text")
     push.add_argument("--api", default="http://127.0.0.1:8900/api/")
@@ -363,7 +586,14 @@ def main() -> None:
     if args.command == "api":
         asyncio.run(_run_fake(args.port, set(args.admin)))
     elif args.command == "command":
-        asyncio.run(_send_command(args.app, args.api, args.secret, args.text, args.user))
+        sys.exit(asyncio.run(_send_command(args.app, args.api, args.secret, args.text,
+                                           args.user, args.wait)))
+    elif args.command == "press":
+        sys.exit(asyncio.run(_press(args.app, args.api, args.secret, args.label, args.user,
+                                    args.channel, args.wait)))
+    elif args.command == "dm":
+        sys.exit(asyncio.run(_dm(args.app, args.api, args.secret, args.text, args.user,
+                                 args.channel, args.wait)))
     else:
         asyncio.run(_push_command(args.api, args.text, args.user))
 
