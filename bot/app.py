@@ -62,6 +62,20 @@ def load_checked(settings: Settings) -> KnowledgeBase:
     return load_valid(settings.knowledge_dir)
 
 
+_LOOKUPS: list[tuple[KnowledgeBase, Lookup]] = []  # the last two knowledge bases' indexes
+
+
+def lookup_for(kb: KnowledgeBase) -> Lookup:
+    """The lookup index of `kb`, built once per knowledge base object (it is read-only once
+    built; its memo caches only ever hold the same answers). A reload brings a new object."""
+    for known, lookup in _LOOKUPS:
+        if known is kb:
+            return lookup
+    lookup = Lookup(kb.entries.values())
+    _LOOKUPS[:] = [*_LOOKUPS[-1:], (kb, lookup)]
+    return lookup
+
+
 def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database | None = None,
                rng: random.Random | None = None, clock: Clock = utcnow) -> Core:
     """The knowledge base, its lookup index and a router with every feature registered.
@@ -69,7 +83,7 @@ def build_core(settings: Settings, kb: KnowledgeBase | None = None, db: Database
     Without a database only the stateless commands (help, topics, lookups) exist.
     """
     kb = kb if kb is not None else load_checked(settings)
-    lookup = Lookup(kb.entries.values())
+    lookup = lookup_for(kb)
     router = Router(kb, lookup)
     register_run_action(router)
     core = Core(settings, kb, lookup, router, Outbounds(), db)

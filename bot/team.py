@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.durations import plural
 from bot.home import RUN_ACTION, add_home_block
 from bot.model import Choice, Context, Message, Reply
 from bot.quiz.readiness import (
@@ -139,7 +140,7 @@ def row_line(row: TeamRow) -> str:
                 if role.count and role.best is not None and role.average is not None
                 else "role-play –")
     weakest = ", ".join(escape_md(s) for s in row.weakest)
-    return (f"- **{escape_md(row.name)}** ({active}): {row.answers_30d} answers in 30 days"
+    return (f"- **{escape_md(row.name)}** ({active}): {plural(row.answers_30d, 'answer')} in 30 days"
             f"{accuracy} · readiness **{reading.percent} %** "
             f"({round(100 * reading.low)}–{round(100 * reading.high)} %): **{row.verdict}** · "
             f"exams passed {row.exams_passed} of {row.exams_taken} · {roleplay} · "

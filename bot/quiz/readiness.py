@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.durations import plural
 from bot.home import RUN_ACTION, add_home_block
 from bot.knowledge.schema import KnowledgeBase, Question
 from bot.model import Choice, Context, Field, Message, Reply
@@ -384,7 +385,7 @@ def readiness_reply(reading: Readiness, name: str) -> list[Reply]:
                  "questions seen · answers")
     fields = tuple(Field(m.module, f"{bar(m.score)} {round(100 * m.score):>3} % · "
                                    f"{m.seen}/{m.questions} seen ({round(100 * m.seen_share)} %)"
-                                   f" · {m.answers} answers"
+                                   f" · {plural(m.answers, 'answer')}"
                                    + (f" · exams {m.exam_right}/{m.exam_questions}"
                                       if m.exam_questions else ""))
                    for m in reading.modules)
