@@ -8,12 +8,16 @@ import csv
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.config import Settings
 from bot.knowledge.checker import display_path
 from bot.knowledge.schema import KnowledgeBase
-from bot.store.reportstore import OPEN, RESOLVED, Report
+
+if TYPE_CHECKING:  # `aws-quiz ask` builds this parser and must not import the database layer
+    from bot.store.reportstore import Report
+
+OPEN, RESOLVED = "open", "resolved"  # as in bot.store.reportstore
 
 FIELDS = ("id", "status", "created_at", "platform", "tenant", "user_id", "user_name", "kind",
           "item_id", "item_text", "correct_answer", "source", "text", "resolved_at",

@@ -17,6 +17,7 @@ from pathlib import Path
 from bot.app import build_core, load_checked, open_database
 from bot.config import Settings
 from bot.model import Action, Context, Message
+from bot.quiz.render import ANSWER_ACTION
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -39,7 +40,8 @@ async def run(n: int) -> None:
             t0 = time.perf_counter()
             [question] = await core.router.handle(Message(ctx, "quiz"))
             serve_ms.append((time.perf_counter() - t0) * 1000)
-            choice = random.choice(question.choices)
+            choice = random.choice([c for c in question.choices  # not the Report button
+                                    if c.action_id == ANSWER_ACTION])
             t0 = time.perf_counter()
             await core.router.handle_action(Action(ctx, choice.action_id, choice.value))
             answer_ms.append((time.perf_counter() - t0) * 1000)

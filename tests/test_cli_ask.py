@@ -63,3 +63,15 @@ def test_ask_into_a_closed_pipe_exits_silently(tmp_path: Path) -> None:
     proc.stdout.close()
     _, err = proc.communicate(b"transit gateway\nwhat is s3\n" * 50, timeout=60)
     assert proc.returncode == 0 and err == b"", err.decode()
+
+
+def test_one_lookup_imports_no_database_server_or_platform_code() -> None:
+    """`aws-quiz ask` stays a quick one-shot: the parser of every subcommand is built, but no
+    database layer, web server or Slack/Teams SDK is imported for a lookup."""
+    code = ("import sys; from adapters.cli import main; main(['ask', 'what is ebs']); "
+            "print(' '.join(m for m in ('sqlalchemy', 'alembic', 'aiohttp', 'slack_bolt', "
+            "'microsoft_agents', 'prometheus_client') if m in sys.modules) or 'none')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "none"
