@@ -134,7 +134,7 @@ async def answer_fully(chat: FakeChat, db: Database, kb: KnowledgeBase, reply: R
                        correct: bool) -> list[Reply]:
     """Answer the question on screen (every pick of a multiple select)."""
     replies = await chat.click(await answer_choice(db, kb, reply, correct))
-    while "to go" in replies[0].text:
+    while "to go)" in replies[0].text:
         replies = await chat.click(await answer_choice(db, kb, replies[0], correct=True))
     return replies
 

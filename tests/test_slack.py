@@ -198,7 +198,7 @@ async def test_quiz_button_replaces_the_question_and_double_clicks_count_once(
     result = await harness.press(pressed)
     assert result is not None
     pressed_ids = {pressed["action_id"]}
-    while "to go" in texts(result):  # a choose-two question: pick another (unpicked) option
+    while "to go)" in texts(result):  # a choose-two question: pick another (unpicked) option
         remaining = [b for b in buttons(result) if b["action_id"].startswith("quiz.answer:")
                      and b["action_id"] not in pressed_ids]
         pressed_ids.add(remaining[0]["action_id"])
